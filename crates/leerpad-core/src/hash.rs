@@ -23,6 +23,11 @@ impl ContentHash {
         ContentHash(blake3::hash(bytes).to_hex().to_string())
     }
 
+    /// Wraps a BLAKE3 hash computed elsewhere (for example over a streamed file).
+    pub fn of_bytes_hash(hash: blake3::Hash) -> Self {
+        ContentHash(hash.to_hex().to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

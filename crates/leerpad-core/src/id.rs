@@ -27,10 +27,16 @@ impl fmt::Display for IdError {
         match self {
             IdError::Empty => write!(f, "an id may not be empty"),
             IdError::TooLong(n) => {
-                write!(f, "an id may be at most {MAX_ID_LEN} characters, this one has {n}")
+                write!(
+                    f,
+                    "an id may be at most {MAX_ID_LEN} characters, this one has {n}"
+                )
             }
             IdError::BadStart(c) => {
-                write!(f, "an id must start with a lowercase letter or digit, not `{c}`")
+                write!(
+                    f,
+                    "an id must start with a lowercase letter or digit, not `{c}`"
+                )
             }
             IdError::BadChar(c) => write!(
                 f,
@@ -55,7 +61,9 @@ impl Id {
         if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
             return Err(IdError::BadStart(first));
         }
-        if let Some(c) = chars.find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')) {
+        if let Some(c) = chars
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+        {
             return Err(IdError::BadChar(c));
         }
         let len = s.chars().count();

@@ -1,0 +1,193 @@
+//! Scenario sources to the compiled scenario, with the graph checks: every `next`
+//! names a step, every step is reachable, and every path can reach an ending.
+
+use std::collections::{HashMap, VecDeque};
+
+use leerpad_core::{Id, Scenario, ScenarioChoice, ScenarioEnding, ScenarioStep};
+
+use crate::diagnostic::Diagnostics;
+use crate::ids::IdScope;
+use crate::markdown::{render_fragment, FileContext, Rendered};
+use crate::schema::RawScenario;
+use crate::yaml::{suggest, YPath, YamlDoc};
+
+pub fn build_scenario(
+    raw: RawScenario,
+    doc: &YamlDoc<'_>,
+    file: &FileContext<'_>,
+    out: &mut Rendered,
+) -> Option<Scenario> {
+    let root = YPath::root();
+    let steps_path = root.key("steps");
+    let mut diags = Diagnostics::default();
+    if raw.steps.is_empty() {
+        diags.push(
+            doc.error("empty-quiz", &steps_path, "this scenario has no steps")
+                .with_hint("add at least a first step with choices and an ending"),
+        );
+        out.diagnostics.extend(diags);
+        return None;
+    }
+
+    let mut scope = IdScope::new(&file.link.tree.root);
+    let mut index: HashMap<&Id, usize> = HashMap::new();
+    for (i, step) in raw.steps.iter().enumerate() {
+        if scope.claim(
+            &step.id,
+            &doc.file,
+            doc.pos(&steps_path.index(i).key("id")),
+            "a scenario",
+            &mut diags,
+        ) {
+            index.insert(&step.id, i);
+        }
+    }
+    let known: Vec<String> = raw.steps.iter().map(|s| s.id.to_string()).collect();
+    let start = raw.start.clone().unwrap_or_else(|| raw.steps[0].id.clone());
+    let start_index = index.get(&start).copied();
+    if start_index.is_none() {
+        diags.push(
+            doc.error(
+                "unknown-step",
+                &root.key("start"),
+                format!("`start` names step `{start}`, which does not exist"),
+            )
+            .with_hint(suggest(start.as_str(), &known, "step")),
+        );
+    }
+
+    // Edges, and the local checks of each step.
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); raw.steps.len()];
+    for (i, step) in raw.steps.iter().enumerate() {
+        let path = steps_path.index(i);
+        match (step.choices.is_empty(), &step.ending) {
+            (true, None) => diags.push(
+                doc.error("dead-end-step", &path.key("id"), format!("step `{}` has neither choices nor an ending", step.id))
+                    .with_hint("add `choices:` that lead on, or an `ending:` with an outcome and a debrief"),
+            ),
+            (false, Some(_)) => diags.push(
+                doc.error("step-choices-and-ending", &path.key("ending"), format!("step `{}` has both choices and an ending", step.id))
+                    .with_hint("a step either offers choices or ends the scenario; move the ending to a step of its own"),
+            ),
+            _ => {}
+        }
+        for (c, choice) in step.choices.iter().enumerate() {
+            match index.get(&choice.next) {
+                Some(&j) => edges[i].push(j),
+                None => diags.push(
+                    doc.error(
+                        "unknown-step",
+                        &path.key("choices").index(c).key("next"),
+                        format!(
+                            "choice leads to step `{}`, which does not exist",
+                            choice.next
+                        ),
+                    )
+                    .with_hint(suggest(choice.next.as_str(), &known, "step")),
+                ),
+            }
+        }
+    }
+
+    if let Some(start_index) = start_index {
+        let reachable = reach(start_index, &edges);
+        let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); raw.steps.len()];
+        for (i, targets) in edges.iter().enumerate() {
+            for &j in targets {
+                reverse[j].push(i);
+            }
+        }
+        let mut ends_reachable = vec![false; raw.steps.len()];
+        for (i, step) in raw.steps.iter().enumerate() {
+            if step.ending.is_some() && step.choices.is_empty() {
+                for j in reach_all(i, &reverse) {
+                    ends_reachable[j] = true;
+                }
+            }
+        }
+        for (i, step) in raw.steps.iter().enumerate() {
+            let path = steps_path.index(i).key("id");
+            if !reachable[i] {
+                diags.push(
+                    doc.error(
+                        "unreachable-step",
+                        &path,
+                        format!("step `{}` cannot be reached from `{start}`", step.id),
+                    )
+                    .with_hint("point a choice's `next` at it, or remove it"),
+                );
+            } else if !ends_reachable[i] && !step.choices.is_empty() {
+                diags.push(
+                    doc.error("dead-end-step", &path, format!("from step `{}` no ending can be reached", step.id))
+                        .with_hint("the choices here only lead round in circles; let one lead to a step with an `ending:`"),
+                );
+            }
+        }
+    }
+
+    let failed = diags.has_errors();
+    out.diagnostics.extend(diags);
+    if failed {
+        return None;
+    }
+    let md =
+        |text: &str, at: &YPath, out: &mut Rendered| render_fragment(text, doc.pos(at), file, out);
+    let intro_html = raw.intro.as_deref().map(|t| md(t, &root.key("intro"), out));
+    let steps = raw
+        .steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let path = steps_path.index(i);
+            ScenarioStep {
+                text_html: md(&s.text, &path.key("text"), out),
+                choices: s
+                    .choices
+                    .into_iter()
+                    .enumerate()
+                    .map(|(c, ch)| ScenarioChoice {
+                        label: ch.label,
+                        feedback_html: ch
+                            .feedback
+                            .as_deref()
+                            .map(|t| md(t, &path.key("choices").index(c).key("feedback"), out)),
+                        next: ch.next,
+                    })
+                    .collect(),
+                ending: s.ending.map(|e| ScenarioEnding {
+                    outcome: e.outcome,
+                    debrief_html: md(&e.debrief, &path.key("ending").key("debrief"), out),
+                }),
+                id: s.id,
+            }
+        })
+        .collect();
+    Some(Scenario {
+        intro_html,
+        start,
+        steps,
+    })
+}
+
+/// Which nodes can be reached from `from`.
+fn reach(from: usize, edges: &[Vec<usize>]) -> Vec<bool> {
+    let mut seen = vec![false; edges.len()];
+    let mut queue = VecDeque::from([from]);
+    seen[from] = true;
+    while let Some(n) = queue.pop_front() {
+        for &m in &edges[n] {
+            if !seen[m] {
+                seen[m] = true;
+                queue.push_back(m);
+            }
+        }
+    }
+    seen
+}
+
+fn reach_all(from: usize, edges: &[Vec<usize>]) -> impl Iterator<Item = usize> {
+    reach(from, edges)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.then_some(i))
+}
