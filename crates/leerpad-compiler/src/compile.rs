@@ -200,6 +200,7 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
         items: &item_paths,
     };
     let mut used_assets = BTreeSet::new();
+    let module_count = modules.len();
     let mut built_modules = Vec::new();
     for module in modules {
         let mut items = Vec::new();
@@ -238,7 +239,7 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
             content_hash: Default::default(),
         });
     }
-    if built_modules.is_empty() && course_doc.is_some() {
+    if module_count == 0 && course_doc.is_some() {
         diags.push(
             Diagnostic::error(
                 "empty-module",

@@ -89,7 +89,9 @@ pub fn build_scenario(
         }
     }
 
-    if let Some(start_index) = start_index {
+    // With duplicate step ids the graph is ambiguous; the duplicate is the problem to fix.
+    let ids_unique = index.len() == raw.steps.len();
+    if let (Some(start_index), true) = (start_index, ids_unique) {
         let reachable = reach(start_index, &edges);
         let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); raw.steps.len()];
         for (i, targets) in edges.iter().enumerate() {
@@ -99,7 +101,7 @@ pub fn build_scenario(
         }
         let mut ends_reachable = vec![false; raw.steps.len()];
         for (i, step) in raw.steps.iter().enumerate() {
-            if step.ending.is_some() && step.choices.is_empty() {
+            if step.ending.is_some() {
                 for j in reach_all(i, &reverse) {
                     ends_reachable[j] = true;
                 }

@@ -87,10 +87,13 @@ struct SourceMap {
 }
 
 enum Frame {
+    /// `first` is true until the first key is seen: a mapping is located at its
+    /// first key, because the parser marks a block mapping's start imprecisely.
     Map {
         path: YPath,
         key: Option<String>,
         complex_key: bool,
+        first: bool,
     },
     Seq {
         path: YPath,
@@ -99,13 +102,14 @@ enum Frame {
 }
 
 #[derive(Default)]
-struct MapBuilder {
+struct MapBuilder<'t> {
+    lines: Vec<&'t str>,
     map: SourceMap,
     stack: Vec<Frame>,
     done: bool,
 }
 
-impl MapBuilder {
+impl MapBuilder<'_> {
     /// The path of the node starting now, recording a key if the parent expects one.
     /// Returns `None` when the node is a mapping key.
     fn node_path(&mut self, mark: Position, scalar: Option<&str>) -> Option<YPath> {
@@ -116,12 +120,17 @@ impl MapBuilder {
                 path,
                 key,
                 complex_key,
+                first,
             }) => match key.take() {
                 Some(k) => Some(path.key(&k)),
                 None => {
                     let name = scalar.map(str::to_string).unwrap_or_default();
                     let p = path.key(&name);
                     *complex_key = scalar.is_none();
+                    let mark = locate_key(&self.lines, mark, &name);
+                    if std::mem::take(first) {
+                        self.map.nodes.entry(path.clone()).or_default().value = Some(mark);
+                    }
                     self.map.nodes.entry(p).or_default().key = Some(mark);
                     *key = Some(name);
                     None
@@ -148,7 +157,7 @@ impl MapBuilder {
     }
 }
 
-impl MarkedEventReceiver for MapBuilder {
+impl MarkedEventReceiver for MapBuilder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         if self.done {
             return;
@@ -182,6 +191,7 @@ impl MarkedEventReceiver for MapBuilder {
                         path,
                         key: None,
                         complex_key: false,
+                        first: true,
                     }
                 } else {
                     Frame::Seq { path, next: 0 }
@@ -196,9 +206,28 @@ impl MarkedEventReceiver for MapBuilder {
     }
 }
 
+/// The parser marks a key scalar after its `: `; find where the key itself starts
+/// on that line.
+fn locate_key(lines: &[&str], mark: Position, key: &str) -> Position {
+    let Some(line) = lines.get(mark.line - 1) else {
+        return mark;
+    };
+    let upto = line
+        .char_indices()
+        .nth(mark.column - 1)
+        .map_or(line.len(), |(b, _)| b);
+    match line[..upto].rfind(key) {
+        Some(b) if !key.is_empty() => Position::new(mark.line, line[..b].chars().count() + 1),
+        _ => mark,
+    }
+}
+
 impl SourceMap {
     fn build(text: &str) -> Self {
-        let mut builder = MapBuilder::default();
+        let mut builder = MapBuilder {
+            lines: text.lines().collect(),
+            ..Default::default()
+        };
         // A document that yaml-rust2 cannot parse still yields the positions seen so far.
         let _ = Parser::new_from_str(text).load(&mut builder, false);
         builder.map
@@ -293,7 +322,12 @@ impl<'a> YamlDoc<'a> {
         if value.is_null() {
             value = Value::Mapping(Default::default());
         }
+        // Nodes removed so far, and nodes an earlier hint said should exist (`titel`
+        // → `title`), in the original document's coordinates.
         let mut removed: BTreeSet<YPath> = BTreeSet::new();
+        let mut implied: BTreeSet<YPath> = BTreeSet::new();
+        // List elements removed so far, by list, as original indices in ascending order.
+        let mut removed_elements: BTreeMap<YPath, Vec<usize>> = BTreeMap::new();
         let mut failed = false;
         for _ in 0..64 {
             let err = match serde_path_to_error::deserialize::<_, T>(&value) {
@@ -302,49 +336,67 @@ impl<'a> YamlDoc<'a> {
                 Err(err) => err,
             };
             failed = true;
-            let path = convert_path(err.path());
+            let current = convert_path(err.path());
+            let original = to_original(&current, &removed_elements);
             let message = err.inner().to_string();
-            let (diag, culprit) = self.classify(&path, &message);
-            // A required field that was removed after an earlier error is not missing.
-            let consequence = diag.code == "missing-field"
-                && missing_field_name(&message).is_some_and(|f| removed.contains(&path.key(f)));
+            let found = self.classify(&original, &message);
+            let consequence = found.diagnostic.code == "missing-field"
+                && missing_field_name(&message).is_some_and(|f| {
+                    removed.contains(&original.key(f)) || implied.contains(&original.key(f))
+                });
             if !consequence {
-                diags.push(diag);
+                diags.push(found.diagnostic);
             }
+            implied.extend(found.implies);
             // Remove the culprit and try again, to find the next problem.
-            let Some(culprit) = culprit else { return None };
-            let Some(target) = removable(&culprit) else {
-                return None;
+            let (current, original) = match found.culprit {
+                Culprit::Node => (current, original),
+                Culprit::Field(f) => (current.key(&f), original.key(&f)),
             };
-            if !remove_at(&mut value, &target) {
+            if !remove_at(&mut value, &current) {
                 return None;
             }
-            removed.insert(target);
+            if let (Some(Seg::Index(i)), Some(list)) = (original.last(), original.parent()) {
+                let indices = removed_elements.entry(list).or_default();
+                indices.push(*i);
+                indices.sort_unstable();
+            }
+            removed.insert(original);
         }
         None
     }
 
     /// Turns a serde error message at `path` into a diagnostic, and says which node
     /// to remove before trying again.
-    fn classify(&self, path: &YPath, message: &str) -> (Diagnostic, Option<YPath>) {
+    fn classify(&self, path: &YPath, message: &str) -> Classified {
+        let found = |diagnostic: Diagnostic, culprit: Culprit| Classified {
+            diagnostic,
+            culprit,
+            implies: None,
+        };
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-            let field_path = match path.last() {
-                Some(Seg::Key(k)) if k == field => path.clone(),
-                _ => path.key(field),
-            };
             let known = backticked(expected);
-            let mut d = Diagnostic::error(
+            // serde_path_to_error may or may not have put the unknown key on the path.
+            let (map, culprit) = match path.last() {
+                Some(Seg::Key(k)) if k == field => {
+                    (path.parent().unwrap_or_default(), Culprit::Node)
+                }
+                _ => (path.clone(), Culprit::Field(field.to_string())),
+            };
+            let d = Diagnostic::error(
                 "unknown-field",
                 &self.file,
-                self.key_pos(&field_path),
+                self.key_pos(&map.key(field)),
                 format!("unknown field `{field}`"),
-            );
-            d = d.with_hint(suggest(field, &known, "field"));
-            return (d, Some(field_path));
+            )
+            .with_hint(suggest(field, &known, "field"));
+            return Classified {
+                implies: closest(field, &known).map(|k| map.key(k)),
+                ..found(d, culprit)
+            };
         }
-        if let Some(rest) = message.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or(rest);
+        if let Some(field) = missing_field_name(message) {
             let d = Diagnostic::error(
                 "missing-field",
                 &self.file,
@@ -352,7 +404,7 @@ impl<'a> YamlDoc<'a> {
                 format!("missing field `{field}`"),
             )
             .with_hint(format!("add `{field}: …`{}", at_path(path)));
-            return (d, Some(path.clone()));
+            return found(d, Culprit::Node);
         }
         if let Some(rest) = message.strip_prefix("unknown variant `") {
             let (variant, expected) = rest.split_once('`').unwrap_or((rest, ""));
@@ -364,7 +416,7 @@ impl<'a> YamlDoc<'a> {
                 format!("`{variant}` is not a valid value for `{}`", last_key(path)),
             )
             .with_hint(suggest(variant, &known, "value"));
-            return (d, Some(path.clone()));
+            return found(d, Culprit::Node);
         }
         if message.starts_with("an id ") {
             let raw = value_at(&self.value, path)
@@ -377,11 +429,10 @@ impl<'a> YamlDoc<'a> {
                 format!("invalid id `{raw}`: {message}"),
             )
             .with_hint(format!("try `{}`", leerpad_core::Id::suggest(&raw)));
-            return (d, Some(path.clone()));
+            return found(d, Culprit::Node);
         }
         if message.starts_with("invalid type") || message.starts_with("invalid length") {
-            let found = value_at(&self.value, path).and_then(scalar_string);
-            let msg = match found {
+            let msg = match value_at(&self.value, path).and_then(scalar_string) {
                 Some(v) => format!(
                     "wrong type for `{}`: {} (found `{v}`)",
                     last_key(path),
@@ -391,7 +442,7 @@ impl<'a> YamlDoc<'a> {
             };
             let d = Diagnostic::error("wrong-type", &self.file, self.pos(path), msg)
                 .with_hint(type_hint(message));
-            return (d, Some(path.clone()));
+            return found(d, Culprit::Node);
         }
         let d = Diagnostic::error(
             "invalid-value",
@@ -399,48 +450,73 @@ impl<'a> YamlDoc<'a> {
             self.pos(path),
             format!("invalid value for `{}`: {message}", last_key(path)),
         );
-        (d, Some(path.clone()))
+        found(d, Culprit::Node)
     }
+}
+
+struct Classified {
+    diagnostic: Diagnostic,
+    culprit: Culprit,
+    /// A node that the hint tells the trainer to write (the suggestion for a typo).
+    implies: Option<YPath>,
+}
+
+/// What to remove to get past an error at a path.
+enum Culprit {
+    /// The node at the error's path.
+    Node,
+    /// A field of the mapping at the error's path.
+    Field(String),
+}
+
+/// Maps a path in the pruned document back to the original, given which list
+/// elements were removed.
+fn to_original(current: &YPath, removed_elements: &BTreeMap<YPath, Vec<usize>>) -> YPath {
+    let mut out = YPath::root();
+    for seg in &current.0 {
+        out = match seg {
+            Seg::Key(k) => out.key(k),
+            Seg::Index(i) => {
+                let mut original = *i;
+                for &r in removed_elements.get(&out).into_iter().flatten() {
+                    if r <= original {
+                        original += 1;
+                    }
+                }
+                out.index(original)
+            }
+        };
+    }
+    out
 }
 
 fn missing_field_name(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
 }
 
-/// The node to remove so that deserialisation can go on past an error: a mapping
-/// entry, or for an error in a list element, the whole list.
-fn removable(path: &YPath) -> Option<YPath> {
-    let mut p = path.clone();
-    loop {
-        match p.last() {
-            Some(Seg::Key(_)) => return Some(p),
-            Some(Seg::Index(_)) => p = p.parent()?,
-            None => return None,
-        }
-    }
-}
-
+/// Removes the node at `path`: a mapping entry or a list element.
 fn remove_at(value: &mut Value, path: &YPath) -> bool {
-    let Some((Seg::Key(last), parents)) = path.0.split_last() else {
+    let Some((last, parents)) = path.0.split_last() else {
         return false;
     };
     let mut cur = value;
     for seg in parents {
-        cur = match (seg, cur) {
-            (Seg::Key(k), Value::Mapping(m)) => match m.get_mut(k.as_str()) {
-                Some(v) => v,
-                None => return false,
-            },
-            (Seg::Index(i), Value::Sequence(s)) => match s.get_mut(*i) {
-                Some(v) => v,
-                None => return false,
-            },
-            (_, Value::Tagged(_)) => return false,
-            _ => return false,
+        let next = match (seg, cur) {
+            (Seg::Key(k), Value::Mapping(m)) => m.get_mut(k.as_str()),
+            (Seg::Index(i), Value::Sequence(s)) => s.get_mut(*i),
+            _ => None,
         };
+        match next {
+            Some(v) => cur = v,
+            None => return false,
+        }
     }
-    match cur {
-        Value::Mapping(m) => m.remove(last.as_str()).is_some(),
+    match (last, cur) {
+        (Seg::Key(k), Value::Mapping(m)) => m.remove(k.as_str()).is_some(),
+        (Seg::Index(i), Value::Sequence(s)) if *i < s.len() => {
+            s.remove(*i);
+            true
+        }
         _ => false,
     }
 }
@@ -506,15 +582,20 @@ fn backticked(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// "did you mean `title`?" when a known name is close, else the list of known names.
-pub fn suggest(got: &str, known: &[String], what: &str) -> String {
-    let best = known
+/// The known name closest to `got`, if any is close enough to be a typo.
+fn closest<'k>(got: &str, known: &'k [String]) -> Option<&'k str> {
+    known
         .iter()
         .map(|k| (strsim::jaro_winkler(&got.to_lowercase(), k), k))
         .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, k)) => format!("did you mean `{k}`?"),
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.as_str())
+}
+
+/// "did you mean `title`?" when a known name is close, else the list of known names.
+pub fn suggest(got: &str, known: &[String], what: &str) -> String {
+    match closest(got, known) {
+        Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => format!("remove this {what}"),
         None => format!(
             "expected one of {}",
@@ -585,7 +666,7 @@ mod tests {
         assert_eq!(n.key, Some(Position::new(6, 9)));
         assert_eq!(n.value, Some(Position::new(6, 18)));
         let q = YPath::root().key("questions").index(0).key("id");
-        assert_eq!(map.nodes.get(&q).unwrap().value, Some(Position::new(3, 11)));
+        assert_eq!(map.nodes.get(&q).unwrap().value, Some(Position::new(3, 9)));
     }
 
     #[test]
