@@ -218,6 +218,18 @@ impl<'t, 'c> Renderer<'t, 'c> {
                         format!("<aside class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">{title}</p>\n").into(),
                     ));
                 }
+                Event::TaskListMarker(done) => {
+                    // A symbol rather than a disabled <input>: lessons carry no form controls.
+                    let (symbol, label) = match (done, self.file.link.language) {
+                        (true, Language::Nl) => ("☑", "klaar"),
+                        (false, Language::Nl) => ("☐", "open"),
+                        (true, Language::En) => ("☑", "done"),
+                        (false, Language::En) => ("☐", "to do"),
+                    };
+                    self.pending.push(Event::Html(
+                        format!("<span class=\"task-marker\" role=\"img\" aria-label=\"{label}\">{symbol}</span> ").into(),
+                    ));
+                }
                 Event::End(TagEnd::BlockQuote(Some(_))) => {
                     self.pending.push(Event::Html("</aside>\n".into()));
                 }
@@ -629,10 +641,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         "video",
         "track",
         "iframe",
-        "input",
         "section",
     ])
-    .add_generic_attributes(["id", "class", "role"])
+    .add_generic_attributes(["id", "class", "role", "aria-label", "aria-hidden"])
     .add_tag_attributes("video", ["src", "controls", "preload", "poster", "title"])
     .add_tag_attributes("track", ["kind", "src", "srclang", "label", "default"])
     .add_tag_attributes(
@@ -646,7 +657,6 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             "referrerpolicy",
         ],
     )
-    .add_tag_attributes("input", ["type", "checked", "disabled"])
     .add_tag_attributes("img", ["loading", "width", "height"])
     .add_tag_attributes("th", ["style"])
     .add_tag_attributes("td", ["style"])
@@ -655,7 +665,6 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     .attribute_filter(|element, attribute, value| match (element, attribute) {
         ("iframe", "src") => (value.starts_with(YOUTUBE_EMBED) || value.starts_with(VIMEO_EMBED))
             .then(|| value.into()),
-        ("input", "type") => (value == "checkbox").then(|| value.into()),
         _ => Some(value.into()),
     });
     b
