@@ -186,7 +186,7 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
             );
         }
         for item in &module.items {
-            if let Some((id, pos)) = item.parsed.as_ref().map(ParsedItem::id_and_pos) {
+            if let Some((id, pos)) = item.parsed.as_ref().and_then(ParsedItem::id_and_pos) {
                 ids.claim(id, &item.file, pos, "a course", &mut diags);
                 item_paths.insert(item.rel.clone(), id.clone());
             }
@@ -297,7 +297,8 @@ struct ItemSource<'t> {
 
 enum ParsedItem<'t> {
     Lesson {
-        meta: RawLessonMeta,
+        /// `None` when the front matter has errors; the body is still checked.
+        meta: Option<RawLessonMeta>,
         id_pos: Position,
         body: &'t str,
         body_origin: Position,
@@ -307,12 +308,12 @@ enum ParsedItem<'t> {
 }
 
 impl ParsedItem<'_> {
-    fn id_and_pos(&self) -> (&Id, Position) {
+    fn id_and_pos(&self) -> Option<(&Id, Position)> {
         let at = |doc: &YamlDoc<'_>| doc.pos(&YPath::root().key("id"));
         match self {
-            ParsedItem::Lesson { meta, id_pos, .. } => (&meta.id, *id_pos),
-            ParsedItem::Quiz(raw, doc) => (&raw.id, at(doc)),
-            ParsedItem::Scenario(raw, doc) => (&raw.id, at(doc)),
+            ParsedItem::Lesson { meta, id_pos, .. } => meta.as_ref().map(|m| (&m.id, *id_pos)),
+            ParsedItem::Quiz(raw, doc) => Some((&raw.id, at(doc))),
+            ParsedItem::Scenario(raw, doc) => Some((&raw.id, at(doc))),
         }
     }
 }
@@ -391,9 +392,12 @@ fn parse_item<'t>(
     match kind {
         ItemFile::Lesson => {
             let (front, front_origin, body, body_origin) = split_front_matter(file, text, diags)?;
-            let doc = YamlDoc::parse(file, front, front_origin, diags)?;
-            let meta: RawLessonMeta = doc.deserialize(diags)?;
-            let id_pos = doc.pos(&YPath::root().key("id"));
+            // A lesson whose front matter has errors still has its body checked.
+            let doc = YamlDoc::parse(file, front, front_origin, diags);
+            let meta: Option<RawLessonMeta> = doc.as_ref().and_then(|d| d.deserialize(diags));
+            let id_pos = doc
+                .as_ref()
+                .map_or(front_origin, |d| d.pos(&YPath::root().key("id")));
             Some(ParsedItem::Lesson {
                 meta,
                 id_pos,
@@ -477,7 +481,7 @@ fn build_item(
                         "empty-lesson",
                         file.display,
                         body_origin,
-                        format!("lesson `{}` has no text", meta.id),
+                        "this lesson has no text",
                     )
                     .with_hint("write the lesson below the front matter"),
                 );
@@ -489,6 +493,7 @@ fn build_item(
             let failed = r.diagnostics.has_errors();
             out.assets.append(&mut r.assets);
             out.diagnostics.extend(r.diagnostics);
+            let meta = meta?;
             if failed {
                 return None;
             }
@@ -574,6 +579,7 @@ fn finish_course(
         .sources
         .into_iter()
         .enumerate()
+        .filter_map(|(i, s)| Some((i, s?)))
         .map(|(i, s)| {
             let at = doc.pos(&root.key("sources").index(i).key("citation"));
             if let Some(url) = &s.url {
@@ -613,12 +619,19 @@ fn finish_course(
     })
 }
 
-fn build_nudges(raws: Vec<RawNudge>, doc: &YamlDoc<'_>, out: &mut Rendered) -> Vec<NudgeRule> {
+fn build_nudges(
+    raws: Vec<Option<RawNudge>>,
+    doc: &YamlDoc<'_>,
+    out: &mut Rendered,
+) -> Vec<NudgeRule> {
     let list = YPath::root().key("nudges");
     let mut scope = IdScope::new(doc.file.parent().unwrap_or(Path::new("")));
     let mut rules = Vec::new();
     for (i, raw) in raws.into_iter().enumerate() {
         let path = list.index(i);
+        let Some(raw) = raw.filter(|_| !doc.is_pruned(&path)) else {
+            continue;
+        };
         let diags = &mut out.diagnostics;
         let mut require = |field: &str, value: Option<u32>| -> u32 {
             value.unwrap_or_else(|| {

@@ -69,6 +69,7 @@ pub fn build_quiz(
         });
     }
     for (p, pool) in raw.pools.into_iter().enumerate() {
+        let Some(pool) = pool else { continue };
         let path = root.key("pools").index(p);
         let len = pool.questions.len() as u32;
         if pool.questions.is_empty() {
@@ -118,7 +119,7 @@ pub fn build_quiz(
 }
 
 fn build_questions(
-    raws: Vec<RawQuestion>,
+    raws: Vec<Option<RawQuestion>>,
     list: &YPath,
     doc: &YamlDoc<'_>,
     file: &FileContext<'_>,
@@ -128,7 +129,7 @@ fn build_questions(
 ) -> Vec<Question> {
     raws.into_iter()
         .enumerate()
-        .filter_map(|(i, raw)| build_question(raw, &list.index(i), doc, file, ids, out, diags))
+        .filter_map(|(i, raw)| build_question(raw?, &list.index(i), doc, file, ids, out, diags))
         .collect()
 }
 
@@ -148,6 +149,11 @@ fn build_question(
         "a course",
         diags,
     );
+    if doc.is_pruned(path) {
+        // This question already has a reported error; checking it further would
+        // only report consequences of that error.
+        return None;
+    }
     let before = diags.error_count();
     let ty = raw.kind;
     for field in raw.present_fields() {

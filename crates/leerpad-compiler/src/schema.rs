@@ -4,6 +4,10 @@
 //! than silently ignored content. Fields whose meaning depends on another field (the
 //! answer fields of a question, which depend on its `type`) are all optional here
 //! and checked in code, which gives clearer errors than serde's tagged enums.
+//!
+//! Lists of larger elements hold `Option`s: when an element has an error, the YAML
+//! layer replaces it by null and goes on, so the other elements are still checked
+//! and keep their index (and so their position in the file).
 
 use leerpad_core::{
     Id, Language, LessonRequirement, Outcome, QuizRequirement, ScenarioRequirement, Visibility,
@@ -27,9 +31,9 @@ pub struct RawCourse {
     /// `false`, `true`, or a mapping of [`RawCertificate`] fields.
     pub certificate: Option<serde_yaml::Value>,
     #[serde(default)]
-    pub nudges: Vec<RawNudge>,
+    pub nudges: Vec<Option<RawNudge>>,
     #[serde(default)]
-    pub sources: Vec<RawSource>,
+    pub sources: Vec<Option<RawSource>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,16 +123,16 @@ pub struct RawQuiz {
     #[serde(default)]
     pub shuffle_options: bool,
     #[serde(default)]
-    pub questions: Vec<RawQuestion>,
+    pub questions: Vec<Option<RawQuestion>>,
     #[serde(default)]
-    pub pools: Vec<RawPool>,
+    pub pools: Vec<Option<RawPool>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPool {
     pub draw: u32,
-    pub questions: Vec<RawQuestion>,
+    pub questions: Vec<Option<RawQuestion>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -255,7 +259,7 @@ pub struct RawScenario {
     pub duration_minutes: Option<u32>,
     pub intro: Option<String>,
     pub start: Option<Id>,
-    pub steps: Vec<RawStep>,
+    pub steps: Vec<Option<RawStep>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@
 //! Deserialisation reports every problem in a document, not just the first: after an
 //! error it removes the offending node and tries again.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -241,6 +241,8 @@ pub struct YamlDoc<'a> {
     origin: Position,
     pub value: Value,
     map: OnceCell<SourceMap>,
+    /// Nodes that had errors and were pruned by [`Self::deserialize`].
+    pruned: RefCell<BTreeSet<YPath>>,
 }
 
 impl<'a> YamlDoc<'a> {
@@ -260,6 +262,7 @@ impl<'a> YamlDoc<'a> {
                 origin,
                 value,
                 map: OnceCell::new(),
+                pruned: RefCell::default(),
             }),
             Err(err) => {
                 let pos = err
@@ -316,54 +319,65 @@ impl<'a> YamlDoc<'a> {
         Diagnostic::error(code, &self.file, self.pos(path), message)
     }
 
-    /// Deserialises the whole document into `T`, reporting every problem found.
+    /// Deserialises the document into `T`, reporting every problem found.
+    ///
+    /// After an error the offending node is pruned and deserialisation tried again:
+    /// a mapping entry is removed, a list element is replaced by null (so the other
+    /// elements keep their index; lists whose elements may be pruned hold `Option`s),
+    /// and if null does not fit either, the whole list is removed. What remains is
+    /// returned, so later checks can look at the healthy parts; [`Self::is_pruned`]
+    /// tells them which parts had errors. `None` means nothing usable remained.
     pub fn deserialize<T: DeserializeOwned>(&self, diags: &mut Diagnostics) -> Option<T> {
         let mut value = self.value.clone();
         if value.is_null() {
             value = Value::Mapping(Default::default());
         }
-        // Nodes removed so far, and nodes an earlier hint said should exist (`titel`
-        // → `title`), in the original document's coordinates.
-        let mut removed: BTreeSet<YPath> = BTreeSet::new();
+        // Nodes an earlier hint said should exist (`titel` → `title`).
         let mut implied: BTreeSet<YPath> = BTreeSet::new();
-        // List elements removed so far, by list, as original indices in ascending order.
-        let mut removed_elements: BTreeMap<YPath, Vec<usize>> = BTreeMap::new();
-        let mut failed = false;
         for _ in 0..64 {
             let err = match serde_path_to_error::deserialize::<_, T>(&value) {
-                Ok(t) if !failed => return Some(t),
-                Ok(_) => return None,
+                Ok(t) => return Some(t),
                 Err(err) => err,
             };
-            failed = true;
-            let current = convert_path(err.path());
-            let original = to_original(&current, &removed_elements);
+            let path = convert_path(err.path());
             let message = err.inner().to_string();
-            let found = self.classify(&original, &message);
-            let consequence = found.diagnostic.code == "missing-field"
-                && missing_field_name(&message).is_some_and(|f| {
-                    removed.contains(&original.key(f)) || implied.contains(&original.key(f))
-                });
+            let found = self.classify(&path, &message);
+            let mut culprit = match found.culprit {
+                Culprit::Node => path.clone(),
+                Culprit::Field(f) => path.key(&f),
+            };
+            let nulled_before = self.pruned.borrow().contains(&culprit);
+            let consequence = nulled_before
+                || (found.diagnostic.code == "missing-field"
+                    && missing_field_name(&message).is_some_and(|f| {
+                        self.pruned.borrow().contains(&path.key(f))
+                            || implied.contains(&path.key(f))
+                    }));
             if !consequence {
                 diags.push(found.diagnostic);
             }
             implied.extend(found.implies);
-            // Remove the culprit and try again, to find the next problem.
-            let (current, original) = match found.culprit {
-                Culprit::Node => (current, original),
-                Culprit::Field(f) => (current.key(&f), original.key(&f)),
-            };
-            if !remove_at(&mut value, &current) {
+            // Prune the culprit and try again, to find the next problem.
+            if nulled_before {
+                // Null did not fit this list: remove the list itself.
+                while let Some(Seg::Index(_)) = culprit.last() {
+                    culprit = culprit.parent()?;
+                }
+            }
+            if culprit.is_root() || !prune(&mut value, &culprit) {
                 return None;
             }
-            if let (Some(Seg::Index(i)), Some(list)) = (original.last(), original.parent()) {
-                let indices = removed_elements.entry(list).or_default();
-                indices.push(*i);
-                indices.sort_unstable();
-            }
-            removed.insert(original);
+            self.pruned.borrow_mut().insert(culprit);
         }
         None
+    }
+
+    /// Whether deserialisation pruned `path` or anything inside it.
+    pub fn is_pruned(&self, path: &YPath) -> bool {
+        self.pruned
+            .borrow()
+            .iter()
+            .any(|p| p.0.starts_with(&path.0))
     }
 
     /// Turns a serde error message at `path` into a diagnostic, and says which node
@@ -432,14 +446,11 @@ impl<'a> YamlDoc<'a> {
             return found(d, Culprit::Node);
         }
         if message.starts_with("invalid type") || message.starts_with("invalid length") {
-            let msg = match value_at(&self.value, path).and_then(scalar_string) {
-                Some(v) => format!(
-                    "wrong type for `{}`: {} (found `{v}`)",
-                    last_key(path),
-                    message
-                ),
-                None => format!("wrong type for `{}`: {}", last_key(path), message),
-            };
+            let msg = format!(
+                "wrong type for `{}`: {}",
+                last_key(path),
+                plain_type_message(message)
+            );
             let d = Diagnostic::error("wrong-type", &self.file, self.pos(path), msg)
                 .with_hint(type_hint(message));
             return found(d, Culprit::Node);
@@ -469,33 +480,12 @@ enum Culprit {
     Field(String),
 }
 
-/// Maps a path in the pruned document back to the original, given which list
-/// elements were removed.
-fn to_original(current: &YPath, removed_elements: &BTreeMap<YPath, Vec<usize>>) -> YPath {
-    let mut out = YPath::root();
-    for seg in &current.0 {
-        out = match seg {
-            Seg::Key(k) => out.key(k),
-            Seg::Index(i) => {
-                let mut original = *i;
-                for &r in removed_elements.get(&out).into_iter().flatten() {
-                    if r <= original {
-                        original += 1;
-                    }
-                }
-                out.index(original)
-            }
-        };
-    }
-    out
-}
-
 fn missing_field_name(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
 }
 
-/// Removes the node at `path`: a mapping entry or a list element.
-fn remove_at(value: &mut Value, path: &YPath) -> bool {
+/// Prunes the node at `path`: removes a mapping entry, or nulls a list element.
+fn prune(value: &mut Value, path: &YPath) -> bool {
     let Some((last, parents)) = path.0.split_last() else {
         return false;
     };
@@ -513,10 +503,13 @@ fn remove_at(value: &mut Value, path: &YPath) -> bool {
     }
     match (last, cur) {
         (Seg::Key(k), Value::Mapping(m)) => m.remove(k.as_str()).is_some(),
-        (Seg::Index(i), Value::Sequence(s)) if *i < s.len() => {
-            s.remove(*i);
-            true
-        }
+        (Seg::Index(i), Value::Sequence(s)) => match s.get_mut(*i) {
+            Some(v) if !v.is_null() => {
+                *v = Value::Null;
+                true
+            }
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -606,6 +599,48 @@ pub fn suggest(got: &str, known: &[String], what: &str) -> String {
                 .join(", ")
         ),
     }
+}
+
+/// Rewrites serde's "invalid type: string \"x\", expected u32" in a trainer's words:
+/// "expected a whole number, found text \"x\"".
+fn plain_type_message(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return message.to_string();
+    };
+    let (found, expected) = rest
+        .rsplit_once(", expected ")
+        .unwrap_or((rest, "something else"));
+    let found = if let Some(v) = found.strip_prefix("string ") {
+        format!("text {v}")
+    } else if let Some(v) = found
+        .strip_prefix("integer ")
+        .or(found.strip_prefix("floating point "))
+    {
+        format!("the number {}", v.trim_matches('`'))
+    } else if let Some(v) = found.strip_prefix("boolean ") {
+        format!("the boolean {}", v.trim_matches('`'))
+    } else {
+        match found {
+            "sequence" => "a list".to_string(),
+            "map" => "a mapping".to_string(),
+            "unit value" => "nothing".to_string(),
+            other => other.to_string(),
+        }
+    };
+    let expected = match expected {
+        e if e.starts_with(['u', 'i'])
+            && e.len() > 1
+            && e[1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            "a whole number"
+        }
+        "a string" => "text",
+        "a sequence" => "a list",
+        "a boolean" => "true or false",
+        e if e.starts_with("struct ") || e == "a map" => "a mapping of fields",
+        e => e,
+    };
+    format!("expected {expected}, found {found}")
 }
 
 fn type_hint(message: &str) -> String {

@@ -10,12 +10,48 @@ use proptest::prelude::*;
 /// Characters that mean something to YAML or Markdown, to steer mutations into the
 /// parsers' interesting corners.
 const SPICE: &[&str] = &[
-    ":", "- ", "\n", "  ", "\t", "---\n", "[", "]", "{", "}", "`", "```", "```reflection\n", "```video\n", "#", "*",
-    "!", "&a ", "*a", "|", ">", "\"", "'", "\\", "<script>", "](", "![", "[^1]", "> [!NOTE]\n", "%", "@", "é", "\u{0}",
+    ":",
+    "- ",
+    "\n",
+    "  ",
+    "\t",
+    "---\n",
+    "[",
+    "]",
+    "{",
+    "}",
+    "`",
+    "```",
+    "```reflection\n",
+    "```video\n",
+    "#",
+    "*",
+    "!",
+    "&a ",
+    "*a",
+    "|",
+    ">",
+    "\"",
+    "'",
+    "\\",
+    "<script>",
+    "](",
+    "![",
+    "[^1]",
+    "> [!NOTE]\n",
+    "%",
+    "@",
+    "é",
+    "\u{0}",
 ];
 
 fn mutation() -> impl Strategy<Value = (usize, usize, usize, String)> {
-    (0..BASE.len(), any::<usize>(), 0usize..12, prop::collection::vec(prop::sample::select(SPICE), 0..6))
+    (
+        0..BASE.len(),
+        any::<usize>(),
+        0usize..12,
+        prop::collection::vec(prop::sample::select(SPICE), 0..6),
+    )
         .prop_map(|(file, at, cut, spice)| (file, at, cut, spice.concat()))
 }
 

@@ -28,7 +28,11 @@ fn lesson_text(blocks: &[LessonBlock]) -> String {
 #[test]
 fn showcase_lessons_render_as_expected() {
     let compiled = compile_paths(&[showcase()]);
-    assert!(compiled.diagnostics.is_empty(), "{:?}", compiled.diagnostics);
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{:?}",
+        compiled.diagnostics
+    );
     let course = &compiled.courses[0];
     for (_, item) in course.items() {
         if let ItemBody::Lesson(lesson) = &item.body {
@@ -49,7 +53,10 @@ fn showcase_quiz_and_scenario_render_as_expected() {
 
 fn render_one(markdown: &str) -> String {
     let mut tree = common::tree(&[]);
-    tree.add_text("01-m/01-les.md", format!("---\nid: les\ntitle: Les\n---\n{markdown}"));
+    tree.add_text(
+        "01-m/01-les.md",
+        format!("---\nid: les\ntitle: Les\n---\n{markdown}"),
+    );
     let (course, diags) = compile_tree(&tree);
     let course = course.unwrap_or_else(|| panic!("{}", common::show(&diags.into_vec())));
     match &course.modules[0].items[0].body {
@@ -69,7 +76,17 @@ fn hostile_html_is_sanitised() {
         "<p style=\"position:fixed\" onclick=\"x()\">tekst</p>\n\n",
         "<form action=\"/x\"><input type=\"password\"></form>\n",
     ));
-    for bad in ["<script", "onerror", "javascript:", "evil.example", "<style", "onclick", "position:fixed", "<form", "password"] {
+    for bad in [
+        "<script",
+        "onerror",
+        "javascript:",
+        "evil.example",
+        "<style",
+        "onclick",
+        "position:fixed",
+        "<form",
+        "password",
+    ] {
         assert!(!html.contains(bad), "`{bad}` survived in:\n{html}");
     }
     insta::assert_snapshot!("hostile-html", html);
@@ -78,7 +95,10 @@ fn hostile_html_is_sanitised() {
 #[test]
 fn links_to_lessons_become_item_urls() {
     let html = render_one("[volgende](02-les.md#een-kop) en [toets](03-toets.quiz.yaml)\n");
-    assert!(html.contains("href=\"/courses/base/les2#een-kop\""), "{html}");
+    assert!(
+        html.contains("href=\"/courses/base/les2#een-kop\""),
+        "{html}"
+    );
     assert!(html.contains("href=\"/courses/base/toets\""), "{html}");
 }
 
