@@ -1,0 +1,34 @@
+# Leerpad's everyday commands. `just --list` shows them all.
+
+# Check the bundled courses and run every test.
+default: check-courses test
+
+# Check course sources (default: the bundled courses) and report every problem.
+check-courses *paths="courses":
+    cargo run --quiet -- check --deny-warnings {{paths}}
+
+# The README's test command: every crate's tests.
+test:
+    cargo test --workspace
+
+# Formatting, lints, layering rules and the tests, as CI runs them.
+ci:
+    bash .ci/run
+
+fmt:
+    cargo fmt --all
+
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The crate layering that ARCHITECTURE.md promises.
+layering:
+    bash .ci/layering
+
+# Compile speed: 1,000 and 10,000 generated lessons, with mdbook as the reference.
+bench-compile:
+    bash crates/leerpad-bench/bench-compile.sh
+
+# Accept changed insta snapshots after reviewing them.
+snapshots:
+    INSTA_UPDATE=always cargo test --workspace
