@@ -2,6 +2,8 @@
 
 mod check;
 mod compile;
+mod migrate;
+mod publish;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +27,32 @@ pub enum Command {
     Check(check::Args),
     /// Compile course sources to JSON, one file per course.
     Compile(compile::Args),
+    /// Compile and publish courses into the database, in one transaction.
+    Publish(publish::Args),
+    /// Apply pending database migrations (also done at every start).
+    Migrate(migrate::Args),
+}
+
+/// Where the database is.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Database URL: postgres://… or a SQLite file (default: <data-dir>/leerpad.db).
+    #[arg(long = "database", env = "LEERPAD_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Folder for Leerpad's own files, such as the SQLite database.
+    #[arg(long, env = "LEERPAD_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            self.data_dir
+                .join("leerpad.db")
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
@@ -49,5 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Publish(args) => publish::run(args),
+        Command::Migrate(args) => migrate::run(args),
     }
 }

@@ -33,7 +33,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -43,10 +46,44 @@ impl Lcg {
 }
 
 const WORDS: &[&str] = &[
-    "polarisatie", "gemeente", "buurt", "gesprek", "midden", "trekker", "bruggenbouwer", "signaal", "bericht",
-    "inwoner", "vertrouwen", "bron", "feit", "gerucht", "reactie", "huisregels", "jeugdhuis", "raadslid",
-    "werking", "partner", "plan", "actie", "vraag", "zorg", "ruimte", "samenleven", "wijk", "school", "stad",
-    "dialoog", "spanning", "identiteit", "mening", "verschil", "luisteren", "kader", "afspraak", "team",
+    "polarisatie",
+    "gemeente",
+    "buurt",
+    "gesprek",
+    "midden",
+    "trekker",
+    "bruggenbouwer",
+    "signaal",
+    "bericht",
+    "inwoner",
+    "vertrouwen",
+    "bron",
+    "feit",
+    "gerucht",
+    "reactie",
+    "huisregels",
+    "jeugdhuis",
+    "raadslid",
+    "werking",
+    "partner",
+    "plan",
+    "actie",
+    "vraag",
+    "zorg",
+    "ruimte",
+    "samenleven",
+    "wijk",
+    "school",
+    "stad",
+    "dialoog",
+    "spanning",
+    "identiteit",
+    "mening",
+    "verschil",
+    "luisteren",
+    "kader",
+    "afspraak",
+    "team",
 ];
 
 fn sentence(rng: &mut Lcg, words: usize) -> String {
@@ -59,7 +96,7 @@ fn sentence(rng: &mut Lcg, words: usize) -> String {
             s.push_str(c.as_str());
         } else {
             s.push(' ');
-            if rng.next() % 11 == 0 {
+            if rng.next().is_multiple_of(11) {
                 s.push('*');
                 s.push_str(w);
                 s.push('*');
@@ -77,7 +114,12 @@ fn sentence(rng: &mut Lcg, words: usize) -> String {
 fn lesson_body(rng: &mut Lcg, n: usize, total: usize, link: &dyn Fn(usize) -> String) -> String {
     let mut md = String::new();
     for section in 0..3 {
-        let _ = writeln!(md, "## {} {}\n", sentence(rng, 3).trim_end_matches('.'), section + 1);
+        let _ = writeln!(
+            md,
+            "## {} {}\n",
+            sentence(rng, 3).trim_end_matches('.'),
+            section + 1
+        );
         for _ in 0..2 {
             let para: Vec<String> = (0..4)
                 .map(|_| {
@@ -125,8 +167,15 @@ fn lesson_file(n: usize) -> String {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(args.lessons > 0 && args.per_module > 0, "--lessons and --per-module must be at least 1");
-    anyhow::ensure!(!args.course.exists(), "{} exists already", args.course.display());
+    anyhow::ensure!(
+        args.lessons > 0 && args.per_module > 0,
+        "--lessons and --per-module must be at least 1"
+    );
+    anyhow::ensure!(
+        !args.course.exists(),
+        "{} exists already",
+        args.course.display()
+    );
     let modules = args.lessons.div_ceil(args.per_module);
     write(
         &args.course.join("course.yaml"),
@@ -145,10 +194,16 @@ fn main() -> anyhow::Result<()> {
     let mut rng = Lcg(42);
     for m in 0..modules {
         let dir = args.course.join(module_dir(m));
-        write(&dir.join("module.yaml"), &format!("id: module-{m}\ntitle: Module {}\n", m + 1))?;
+        write(
+            &dir.join("module.yaml"),
+            &format!("id: module-{m}\ntitle: Module {}\n", m + 1),
+        )?;
         let _ = writeln!(summary, "- [Module {}](module-{m}.md)", m + 1);
         if let Some(book) = &args.mdbook {
-            write(&book.join("src").join(format!("module-{m}.md")), &format!("# Module {}\n", m + 1))?;
+            write(
+                &book.join("src").join(format!("module-{m}.md")),
+                &format!("# Module {}\n", m + 1),
+            )?;
         }
         for i in 0..per {
             let n = m * per + i;
@@ -157,11 +212,17 @@ fn main() -> anyhow::Result<()> {
             }
             let seed = rng.next();
             let body = lesson_body(&mut Lcg(seed), n, args.lessons, &course_link);
-            let front = format!("---\nid: les-{n}\ntitle: Les {}\nduration_minutes: 5\n---\n\n", n + 1);
+            let front = format!(
+                "---\nid: les-{n}\ntitle: Les {}\nduration_minutes: 5\n---\n\n",
+                n + 1
+            );
             write(&dir.join(lesson_file(i)), &(front + &body))?;
             if let Some(book) = &args.mdbook {
                 let body = lesson_body(&mut Lcg(seed), n, args.lessons, &book_link);
-                write(&book.join("src").join(format!("les-{n}.md")), &format!("# Les {}\n\n{body}", n + 1))?;
+                write(
+                    &book.join("src").join(format!("les-{n}.md")),
+                    &format!("# Les {}\n\n{body}", n + 1),
+                )?;
                 let _ = writeln!(summary, "    - [Les {}](les-{n}.md)", n + 1);
             }
         }

@@ -30,6 +30,8 @@ const SCENARIO_SUFFIX: &str = ".scenario.yaml";
 pub struct Compiled {
     /// Courses without errors, in the order they were found.
     pub courses: Vec<Course>,
+    /// The folder each of `courses` was read from (for its assets).
+    pub sources: Vec<PathBuf>,
     pub diagnostics: Diagnostics,
 }
 
@@ -110,6 +112,7 @@ pub fn compile_paths(paths: &[PathBuf]) -> Compiled {
                 &mut out.diagnostics,
             ) {
                 out.courses.push(course);
+                out.sources.push(dir.clone());
             }
         }
     }

@@ -8,8 +8,10 @@
 pub mod course;
 pub mod hash;
 pub mod id;
+pub mod trackable;
 pub mod urls;
 
 pub use course::*;
 pub use hash::ContentHash;
 pub use id::{Id, IdError};
+pub use trackable::{Trackable, TrackableKind};

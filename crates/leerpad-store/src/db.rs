@@ -1,0 +1,263 @@
+//! Connections: the backend is chosen at run time from the database URL.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{StoreError, StoreResult};
+
+/// Runs `$body` with `$c` bound to the backend's own connection type, for SQL that
+/// `DbConnection` cannot express on both backends at once (batch inserts). The body
+/// is compiled once per backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+
+/// SQLite or PostgreSQL. Queries written with diesel's DSL run on either; code that
+/// needs one backend's dialect uses [`per_backend!`].
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock that serialises migrations and publishing.
+const PG_WRITE_LOCK: i64 = 0x6c65_6572_7061_6400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the database is, parsed from a URL: `postgres://…`, `postgresql://…`,
+/// `sqlite://path`, `sqlite:path` or a plain file path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> StoreResult<Self> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path == ":memory:" {
+            return Err(StoreError::Open {
+                url: url.to_string(),
+                reason: "give a file path for SQLite (in-memory databases are not shared between connections)".into(),
+            });
+        }
+        if let Some((scheme, _)) = path.split_once("://") {
+            return Err(StoreError::Open {
+                url: url.to_string(),
+                reason: format!(
+                    "unsupported database `{scheme}`: use postgres://… or a SQLite file path"
+                ),
+            });
+        }
+        Ok(DbUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The URL with any password hidden, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DbUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DbUrl::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Sets up every new SQLite connection: foreign keys enforced, WAL, and a busy
+/// timeout so concurrent writers wait rather than fail.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// A pool of connections to one database, migrated to the current schema.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConnection>>,
+    backend: Backend,
+    url: DbUrl,
+}
+
+impl Db {
+    /// Opens (creating a SQLite file and its folder if needed) and migrates.
+    pub fn open(url: &str) -> StoreResult<Db> {
+        Self::open_with(url, 8)
+    }
+
+    pub fn open_with(url: &str, max_connections: u32) -> StoreResult<Db> {
+        let parsed = DbUrl::parse(url)?;
+        let open_err = |reason: String| StoreError::Open {
+            url: parsed.redacted(),
+            reason,
+        };
+        let (manager, backend) = match &parsed {
+            DbUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                (ConnectionManager::new(sqlite_url(path)), Backend::Sqlite)
+            }
+            DbUrl::Postgres(url) => (ConnectionManager::new(url.clone()), Backend::Postgres),
+        };
+        let pool = Pool::builder()
+            .max_size(max_connections)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| open_err(e.to_string()))?;
+        let db = Db {
+            pool,
+            backend,
+            url: parsed,
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    pub fn conn(&self) -> StoreResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies pending migrations; safe when several processes start at once.
+    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+                    .map_err(|e| StoreError::Migration(e.to_string()))
+            }),
+            DbConnection::Pg(c) => c.transaction(|c| {
+                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
+                    .execute(c)?;
+                c.run_pending_migrations(PG_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+                    .map_err(|e| StoreError::Migration(e.to_string()))
+            }),
+        }?;
+        for m in &applied {
+            tracing::info!(migration = %m, "applied database migration");
+        }
+        Ok(applied)
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Runs `f` in a transaction that holds the database's write lock from its first
+/// statement, so concurrent writers queue instead of failing halfway: SQLite's
+/// `BEGIN` is upgraded by an immediate write, PostgreSQL takes an advisory lock.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    conn.transaction(|c| {
+        match c {
+            DbConnection::Sqlite(s) => {
+                // A write as the first statement takes SQLite's write lock, waiting
+                // (busy_timeout) for any other writer rather than failing on upgrade.
+                s.batch_execute("UPDATE courses SET id = id WHERE 0 = 1")?;
+            }
+            DbConnection::Pg(p) => {
+                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
+                    .execute(p)?;
+            }
+        }
+        f(c)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DbUrl::parse("data/leerpad.db").unwrap(),
+            DbUrl::Sqlite("data/leerpad.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DbUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:x.db").unwrap(),
+            DbUrl::Sqlite("x.db".into())
+        );
+        assert!(matches!(
+            DbUrl::parse("postgres://u@h/db").unwrap(),
+            DbUrl::Postgres(_)
+        ));
+        assert!(DbUrl::parse("mysql://h/db").is_err());
+        assert!(DbUrl::parse(":memory:").is_err());
+    }
+
+    #[test]
+    fn hides_passwords() {
+        let url = DbUrl::parse("postgres://leerpad:geheim@db:5432/leerpad").unwrap();
+        assert_eq!(url.redacted(), "postgres://leerpad:***@db:5432/leerpad");
+    }
+}

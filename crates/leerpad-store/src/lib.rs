@@ -1,0 +1,18 @@
+//! Leerpad's database.
+//!
+//! One schema (`schema.rs`) for SQLite and PostgreSQL, with a migration folder per
+//! backend under `migrations/`, embedded in the binary. The backend is picked from
+//! the database URL at run time. The store knows nothing of HTTP; its functions are
+//! blocking, and the web layer runs them off its async threads.
+
+pub mod db;
+pub mod error;
+pub mod publish;
+pub mod schema;
+
+pub use db::{Backend, Db, DbConnection, DbUrl};
+pub use error::{StoreError, StoreResult};
+pub use publish::{
+    publish, CourseReport, Diff, Orphans, PublishInput, PublishOptions, PublishStatus,
+    PublishedCourse,
+};

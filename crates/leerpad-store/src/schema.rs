@@ -1,0 +1,246 @@
+// The database schema, shared by SQLite and PostgreSQL. `tests/schema.rs` checks
+// that both backends' migrations produce exactly these tables and columns.
+
+diesel::table! {
+    organisations (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        language -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (organisation_id, user_id) {
+        organisation_id -> Integer,
+        user_id -> Integer,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    courses (id) {
+        id -> Text,
+        current_version_id -> Nullable<Integer>,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    course_versions (id) {
+        id -> Integer,
+        course_id -> Text,
+        version -> Integer,
+        content_hash -> Text,
+        course_json -> Text,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contents (content_hash) {
+        content_hash -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    assets (content_hash) {
+        content_hash -> Text,
+        media_type -> Text,
+        size -> BigInt,
+        bytes -> Binary,
+    }
+}
+
+diesel::table! {
+    items (course_id, id) {
+        course_id -> Text,
+        id -> Text,
+        kind -> Text,
+        created_version_id -> Integer,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    version_items (version_id, item_id) {
+        version_id -> Integer,
+        course_id -> Text,
+        item_id -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Text>,
+        module_id -> Text,
+        position -> Integer,
+        title -> Text,
+        content_hash -> Text,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> Integer,
+        user_id -> Integer,
+        course_id -> Text,
+        enrolled_at -> Timestamp,
+        deadline -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        last_activity_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        assigned_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    lesson_progress (user_id, course_id, item_id) {
+        user_id -> Integer,
+        course_id -> Text,
+        item_id -> Text,
+        first_opened_at -> Timestamp,
+        last_opened_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    quiz_attempts (id) {
+        id -> Integer,
+        user_id -> Integer,
+        course_id -> Text,
+        item_id -> Text,
+        version_id -> Integer,
+        question_ids -> Text,
+        started_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        score -> Nullable<Integer>,
+        max_score -> Nullable<Integer>,
+        passed -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    quiz_answers (attempt_id, question_id) {
+        attempt_id -> Integer,
+        course_id -> Text,
+        question_id -> Text,
+        answer -> Text,
+        correct -> Bool,
+        points -> Integer,
+        answered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scenario_runs (id) {
+        id -> Integer,
+        user_id -> Integer,
+        course_id -> Text,
+        item_id -> Text,
+        version_id -> Integer,
+        path -> Text,
+        current_step -> Text,
+        outcome -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reflections (user_id, course_id, reflection_id) {
+        user_id -> Integer,
+        course_id -> Text,
+        reflection_id -> Text,
+        answer -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Integer,
+        code -> Text,
+        user_id -> Integer,
+        course_id -> Text,
+        version_id -> Integer,
+        holder_name -> Text,
+        title -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> Integer,
+        dedupe_key -> Text,
+        user_id -> Nullable<Integer>,
+        kind -> Text,
+        recipient -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor_id -> Nullable<Integer>,
+        action -> Text,
+        subject -> Text,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(memberships -> organisations (organisation_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(course_versions -> courses (course_id));
+diesel::joinable!(enrolments -> courses (course_id));
+diesel::joinable!(certificates -> course_versions (version_id));
+diesel::joinable!(quiz_attempts -> course_versions (version_id));
+diesel::joinable!(scenario_runs -> course_versions (version_id));
+diesel::joinable!(quiz_answers -> quiz_attempts (attempt_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    memberships,
+    courses,
+    course_versions,
+    contents,
+    assets,
+    items,
+    version_items,
+    enrolments,
+    lesson_progress,
+    quiz_attempts,
+    quiz_answers,
+    scenario_runs,
+    reflections,
+    certificates,
+    email_outbox,
+    audit_log,
+);
