@@ -29,6 +29,14 @@ layering:
 bench-compile:
     bash crates/leerpad-bench/bench-compile.sh
 
+# Publishing: 10,000 lessons into an empty database, then with one lesson changed.
+bench-publish:
+    bash crates/leerpad-bench/bench-publish.sh
+
+# The tests, with the store's tests also on the local PostgreSQL server.
+test-postgres:
+    LEERPAD_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --workspace
+
 # Accept changed insta snapshots after reviewing them.
 snapshots:
     INSTA_UPDATE=always cargo test --workspace

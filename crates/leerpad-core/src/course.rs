@@ -389,6 +389,38 @@ impl Course {
         self.items().map(|(_, i)| i).find(|i| &i.id == id)
     }
 
+    /// The course without its items' bodies: everything but `modules[].items`.
+    pub fn skeleton(&self) -> Course {
+        Course {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            language: self.language,
+            summary: self.summary.clone(),
+            audience: self.audience.clone(),
+            duration_minutes: self.duration_minutes,
+            objectives: self.objectives.clone(),
+            visibility: self.visibility,
+            completion: self.completion.clone(),
+            certificate: self.certificate.clone(),
+            nudges: self.nudges.clone(),
+            sources: self.sources.clone(),
+            modules: self
+                .modules
+                .iter()
+                .map(|m| Module {
+                    id: m.id.clone(),
+                    title: m.title.clone(),
+                    summary: m.summary.clone(),
+                    objectives: m.objectives.clone(),
+                    items: Vec::new(),
+                    content_hash: m.content_hash.clone(),
+                })
+                .collect(),
+            assets: self.assets.clone(),
+            content_hash: self.content_hash.clone(),
+        }
+    }
+
     /// Fills in the content hashes of every item, module and the course, bottom up.
     ///
     /// A module's hash covers its own fields and its items' hashes; the course's hash

@@ -433,10 +433,7 @@ fn apply(
     }
 
     // The version row: the course without its items' bodies.
-    let mut skeleton = course.clone();
-    for m in &mut skeleton.modules {
-        m.items.clear();
-    }
+    let skeleton = course.skeleton();
     diesel::insert_into(course_versions::table)
         .values((
             course_versions::course_id.eq(course_id),
@@ -452,7 +449,7 @@ fn apply(
         .select(course_versions::id)
         .first(c)?;
 
-    store_contents(c, course)?;
+    store_contents(c, course, &plan.report.diff)?;
     store_assets(c, course, input.source_dir)?;
 
     // Items: new ids are added, returning ids are un-archived, vanished ids archived.
@@ -547,9 +544,20 @@ fn apply(
     Ok(())
 }
 
-/// Stores the bodies of items whose content is not in the database yet.
-fn store_contents(c: &mut DbConnection, course: &Course) -> StoreResult<()> {
-    let items: Vec<&Item> = course.items().map(|(_, i)| i).collect();
+/// Stores the bodies of items whose content is not in the database yet. Items that
+/// the previous version had unchanged are there already.
+fn store_contents(c: &mut DbConnection, course: &Course, diff: &Diff) -> StoreResult<()> {
+    let new: HashSet<&str> = diff
+        .added
+        .iter()
+        .chain(&diff.changed)
+        .map(|i| i.id.as_str())
+        .collect();
+    let items: Vec<&Item> = course
+        .items()
+        .map(|(_, i)| i)
+        .filter(|i| new.contains(i.id.as_str()))
+        .collect();
     for chunk in items.chunks(CHUNK) {
         let hashes: Vec<&str> = chunk.iter().map(|i| i.content_hash.as_str()).collect();
         let existing: HashSet<String> = contents::table
@@ -675,4 +683,20 @@ pub fn load_version(c: &mut DbConnection, version_id: i32) -> StoreResult<Publis
         version,
         course,
     })
+}
+
+/// A course's published versions, oldest first: (version, content hash, published at).
+pub fn versions(
+    c: &mut DbConnection,
+    course_id: &str,
+) -> StoreResult<Vec<(i32, String, NaiveDateTime)>> {
+    Ok(course_versions::table
+        .filter(course_versions::course_id.eq(course_id))
+        .order(course_versions::version)
+        .select((
+            course_versions::version,
+            course_versions::content_hash,
+            course_versions::published_at,
+        ))
+        .load(c)?)
 }
