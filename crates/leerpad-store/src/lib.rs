@@ -5,8 +5,10 @@
 //! the database URL at run time. The store knows nothing of HTTP; its functions are
 //! blocking, and the web layer runs them off its async threads.
 
+pub mod accounts;
 pub mod db;
 pub mod error;
+pub mod learning;
 pub mod publish;
 pub mod schema;
 

@@ -700,3 +700,25 @@ pub fn versions(
         ))
         .load(c)?)
 }
+
+/// The version being served of every course that is not archived: (course id, version id).
+pub fn serving_versions(c: &mut DbConnection) -> StoreResult<Vec<(String, i32)>> {
+    let rows: Vec<(String, Option<i32>)> = courses::table
+        .filter(courses::archived_at.is_null())
+        .order(courses::id)
+        .select((courses::id, courses::current_version_id))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, v)| Some((id, v?)))
+        .collect())
+}
+
+/// An asset file's media type and bytes, by content hash.
+pub fn asset(c: &mut DbConnection, content_hash: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
+    Ok(assets::table
+        .find(content_hash)
+        .select((assets::media_type, assets::bytes))
+        .first(c)
+        .optional()?)
+}

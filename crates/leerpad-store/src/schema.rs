@@ -215,6 +215,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Integer,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Integer,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket, window_start) {
+        bucket -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(login_tokens -> users (user_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(course_versions -> courses (course_id));
@@ -243,4 +275,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificates,
     email_outbox,
     audit_log,
+    sessions,
+    login_tokens,
+    rate_limits,
 );
