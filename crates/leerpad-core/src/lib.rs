@@ -8,10 +8,12 @@
 pub mod course;
 pub mod hash;
 pub mod id;
+pub mod role;
 pub mod trackable;
 pub mod urls;
 
 pub use course::*;
 pub use hash::ContentHash;
 pub use id::{Id, IdError};
+pub use role::Role;
 pub use trackable::{Trackable, TrackableKind};
