@@ -4,16 +4,28 @@
 //! course (what the compiler produces and the store publishes), and the pure rules on
 //! them. It does no I/O and depends on no other Leerpad crate, no database and no web
 //! framework.
+//!
+//! The rules the web server applies: [`grading`] (answers, drawing questions,
+//! scores, attempts), [`completion`] (progress and course completion) and
+//! [`scenario_play`] (following a scenario's choices). Their types are re-exported
+//! here; call their functions through the module (`grading::grade`,
+//! `completion::progress`, `scenario_play::replay`).
 
+pub mod completion;
 pub mod course;
+pub mod grading;
 pub mod hash;
 pub mod id;
 pub mod role;
+pub mod scenario_play;
 pub mod trackable;
 pub mod urls;
 
+pub use completion::{LearnerState, ModuleProgress, Progress};
 pub use course::*;
+pub use grading::{Answer, AnswerError, QuestionResult, QuizScore};
 pub use hash::ContentHash;
 pub use id::{Id, IdError};
 pub use role::Role;
+pub use scenario_play::{PlayError, Position};
 pub use trackable::{Trackable, TrackableKind};
