@@ -1,0 +1,484 @@
+//! The email outbox: email is written here in the same transaction as the decision
+//! to send it, and a worker claims, sends and marks it.
+//!
+//! - [`enqueue`] inserts a pending row, or does nothing when its `dedupe_key` is
+//!   already there: deciding twice for the same reason sends one email. It runs
+//!   inside the caller's transaction, so an email exists if and only if the
+//!   decision was committed.
+//! - [`claim_due`] hands due rows to one worker for a lease. Two workers, in one
+//!   process or several, never hold the same row: PostgreSQL claims with
+//!   `FOR UPDATE SKIP LOCKED`, SQLite under its write lock. A worker that dies
+//!   loses its claims when the lease runs out, and another worker sends them.
+//! - [`mark_sent`], [`mark_retry`] (exponential backoff, `failed` after the last
+//!   attempt), [`mark_failed`] and [`release`] end a claim.
+//!
+//! The store knows nothing of email formats or SMTP: a message is stored as the
+//! JSON of [`StoredMessage`], rendered by the mail crate before it is enqueued.
+//! Every time is passed in (UTC), so callers and tests control the clock.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{write_transaction, DbConnection};
+use crate::error::{StoreError, StoreResult};
+use crate::per_backend;
+use crate::schema::email_outbox;
+
+/// Longest error text kept in `last_error`.
+const MAX_ERROR_CHARS: usize = 2000;
+
+/// The first retry waits this long; each further one twice as long as the last.
+const FIRST_BACKOFF_SECS: i64 = 60;
+/// No retry waits longer than this.
+const MAX_BACKOFF_SECS: i64 = 60 * 60;
+
+/// A rendered email, stored as JSON in `payload`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub subject: String,
+    /// The plain-text body; every email has one.
+    pub text: String,
+    /// The HTML alternative, if any.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Extra headers such as `List-Unsubscribe`, in order.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// An email to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// One email per key, ever: e.g. `magic-link:<token id>` or
+    /// `nudge:<user>:<course>:<rule>:<period>`.
+    pub dedupe_key: String,
+    /// The user it is for, if any; their outbox rows go when the user is deleted.
+    pub user_id: Option<i32>,
+    /// What kind of email it is (the template name), for inspection and metrics.
+    pub kind: String,
+    /// The address, bare (`a@b.example`) or with a name (`An <a@b.example>`).
+    pub recipient: String,
+    pub message: StoredMessage,
+}
+
+/// A row handed to a worker by [`claim_due`], until `claimed_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedEmail {
+    pub id: i32,
+    pub dedupe_key: String,
+    pub user_id: Option<i32>,
+    pub kind: String,
+    pub recipient: String,
+    pub message: StoredMessage,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    pub claimed_until: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting to be sent (or being sent, while claimed).
+    Pending,
+    Sent,
+    /// Given up on: a permanent error, or every attempt failed.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(OutboxStatus::Pending),
+            "sent" => Some(OutboxStatus::Sent),
+            "failed" => Some(OutboxStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What [`mark_retry`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryOutcome {
+    /// Pending again, due at `next_attempt_at`.
+    Retrying { next_attempt_at: NaiveDateTime },
+    /// That was the last attempt; the row is `failed`.
+    Failed,
+}
+
+/// One outbox row, for inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxEntry {
+    pub id: i32,
+    pub dedupe_key: String,
+    pub user_id: Option<i32>,
+    pub kind: String,
+    pub recipient: String,
+    /// The stored subject; empty if the payload cannot be read.
+    pub subject: String,
+    pub status: OutboxStatus,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = email_outbox)]
+struct Row {
+    id: i32,
+    dedupe_key: String,
+    user_id: Option<i32>,
+    kind: String,
+    recipient: String,
+    payload: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    claimed_until: Option<NaiveDateTime>,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+}
+
+fn decode(payload: &str) -> Result<StoredMessage, serde_json::Error> {
+    serde_json::from_str(payload)
+}
+
+fn clip(error: &str) -> String {
+    match error.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((end, _)) => format!("{}…", &error[..end]),
+        None => error.to_string(),
+    }
+}
+
+fn not_pending(id: i32) -> StoreError {
+    StoreError::Invalid(format!(
+        "outbox email {id} is not pending (already sent, failed or removed)"
+    ))
+}
+
+/// How long to wait after the `attempts`-th failed attempt: 1 minute, 2, 4, …,
+/// at most an hour.
+pub fn backoff(attempts: i32) -> TimeDelta {
+    let doublings = attempts.clamp(1, 31) as u32 - 1;
+    let secs = FIRST_BACKOFF_SECS.saturating_mul(1i64 << doublings.min(20));
+    TimeDelta::seconds(secs.min(MAX_BACKOFF_SECS))
+}
+
+/// Adds a pending email, due at `now`. Returns `false`, changing nothing, when an
+/// email with the same `dedupe_key` was enqueued before (whatever its status).
+///
+/// Runs no transaction of its own: call it inside the transaction that decides to
+/// send, so the email is enqueued exactly when that decision commits.
+pub fn enqueue(
+    c: &mut DbConnection,
+    email: &OutgoingEmail,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let payload = serde_json::to_string(&email.message)
+        .map_err(|e| StoreError::Invalid(format!("cannot store the email: {e}")))?;
+    let row = (
+        email_outbox::dedupe_key.eq(&email.dedupe_key),
+        email_outbox::user_id.eq(email.user_id),
+        email_outbox::kind.eq(&email.kind),
+        email_outbox::recipient.eq(&email.recipient),
+        email_outbox::payload.eq(&payload),
+        email_outbox::status.eq(OutboxStatus::Pending.as_str()),
+        email_outbox::attempts.eq(0),
+        email_outbox::next_attempt_at.eq(now),
+        email_outbox::created_at.eq(now),
+    );
+    let inserted = per_backend!(c, |b| diesel::insert_into(email_outbox::table)
+        .values(&row)
+        .on_conflict(email_outbox::dedupe_key)
+        .do_nothing()
+        .execute(b))?;
+    Ok(inserted > 0)
+}
+
+/// Claims up to `limit` pending emails that are due at `now` and not claimed by a
+/// live lease, for `lease` from `now`, oldest due first. No two callers ever get
+/// the same row while its lease runs, across connections and processes.
+///
+/// A row whose payload cannot be read is marked `failed` here (with the reason in
+/// `last_error`) rather than handed out. `worker` names the caller in logs.
+pub fn claim_due(
+    c: &mut DbConnection,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> StoreResult<Vec<ClaimedEmail>> {
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    let lease = TimeDelta::from_std(lease)
+        .map_err(|_| StoreError::Invalid(format!("lease of {lease:?} is too long")))?;
+    let until = now + lease;
+    let claim = |c: &mut DbConnection| -> StoreResult<Vec<Row>> {
+        use crate::schema::email_outbox::dsl::*;
+        macro_rules! due {
+            () => {
+                email_outbox
+                    .filter(status.eq(OutboxStatus::Pending.as_str()))
+                    .filter(next_attempt_at.le(now))
+                    .filter(claimed_until.is_null().or(claimed_until.lt(now)))
+                    .order((next_attempt_at.asc(), id.asc()))
+                    .limit(limit)
+                    .select(id)
+            };
+        }
+        let ids: Vec<i32> = match c {
+            DbConnection::Sqlite(s) => due!().load(s)?,
+            DbConnection::Pg(p) => due!().for_update().skip_locked().load(p)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(email_outbox.filter(id.eq_any(&ids)))
+            .set(claimed_until.eq(Some(until)))
+            .execute(c)?;
+        Ok(email_outbox
+            .filter(id.eq_any(&ids))
+            .order((next_attempt_at.asc(), id.asc()))
+            .select(Row::as_select())
+            .load(c)?)
+    };
+    let rows = if matches!(c, DbConnection::Sqlite(_)) {
+        // The write lock first, so a second SQLite writer waits instead of reading
+        // the same due rows.
+        write_transaction(c, claim)?
+    } else {
+        // Rows locked by another claimer are skipped, not waited for; once it
+        // commits, their new `claimed_until` excludes them.
+        c.transaction(claim)?
+    };
+
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        match decode(&row.payload) {
+            Ok(message) => claimed.push(ClaimedEmail {
+                id: row.id,
+                dedupe_key: row.dedupe_key,
+                user_id: row.user_id,
+                kind: row.kind,
+                recipient: row.recipient,
+                message,
+                attempts: row.attempts,
+                claimed_until: until,
+            }),
+            Err(e) => {
+                let error = format!("the stored message cannot be read: {e}");
+                tracing::error!(id = row.id, kind = %row.kind, %error, "outbox email failed");
+                mark_failed(c, row.id, &error)?;
+            }
+        }
+    }
+    if !claimed.is_empty() {
+        tracing::debug!(worker, count = claimed.len(), until = %until, "claimed outbox emails");
+    }
+    Ok(claimed)
+}
+
+/// Records that a claimed email was sent.
+pub fn mark_sent(c: &mut DbConnection, id: i32, now: NaiveDateTime) -> StoreResult<()> {
+    use crate::schema::email_outbox::dsl as o;
+    let n = diesel::update(
+        o::email_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq(OutboxStatus::Pending.as_str())),
+    )
+    .set((
+        o::status.eq(OutboxStatus::Sent.as_str()),
+        o::sent_at.eq(Some(now)),
+        o::attempts.eq(o::attempts + 1),
+        o::claimed_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c)?;
+    if n == 0 {
+        return Err(not_pending(id));
+    }
+    Ok(())
+}
+
+/// Records a failed attempt at a claimed email: it is due again after
+/// [`backoff`]`(attempts)`, or `failed` once `max_attempts` attempts were made.
+pub fn mark_retry(
+    c: &mut DbConnection,
+    id: i32,
+    now: NaiveDateTime,
+    error: &str,
+    max_attempts: i32,
+) -> StoreResult<RetryOutcome> {
+    use crate::schema::email_outbox::dsl as o;
+    let error = clip(error);
+    // The first statement writes, so SQLite takes its write lock at once.
+    c.transaction(|c| {
+        let n = diesel::update(
+            o::email_outbox
+                .filter(o::id.eq(id))
+                .filter(o::status.eq(OutboxStatus::Pending.as_str())),
+        )
+        .set((
+            o::attempts.eq(o::attempts + 1),
+            o::last_error.eq(Some(&error)),
+            o::claimed_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(c)?;
+        if n == 0 {
+            return Err(not_pending(id));
+        }
+        let attempts: i32 = o::email_outbox.find(id).select(o::attempts).first(c)?;
+        if attempts >= max_attempts {
+            diesel::update(o::email_outbox.find(id))
+                .set(o::status.eq(OutboxStatus::Failed.as_str()))
+                .execute(c)?;
+            Ok(RetryOutcome::Failed)
+        } else {
+            let next = now + backoff(attempts);
+            diesel::update(o::email_outbox.find(id))
+                .set(o::next_attempt_at.eq(next))
+                .execute(c)?;
+            Ok(RetryOutcome::Retrying {
+                next_attempt_at: next,
+            })
+        }
+    })
+}
+
+/// Gives up on a claimed email at once (a permanent error such as a rejected
+/// address), keeping `error`.
+pub fn mark_failed(c: &mut DbConnection, id: i32, error: &str) -> StoreResult<()> {
+    use crate::schema::email_outbox::dsl as o;
+    let n = diesel::update(
+        o::email_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq(OutboxStatus::Pending.as_str())),
+    )
+    .set((
+        o::status.eq(OutboxStatus::Failed.as_str()),
+        o::attempts.eq(o::attempts + 1),
+        o::last_error.eq(Some(clip(error))),
+        o::claimed_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c)?;
+    if n == 0 {
+        return Err(not_pending(id));
+    }
+    Ok(())
+}
+
+/// Ends a claim without an attempt (a worker stopping before it sent the email):
+/// the email is due again at once, for any worker.
+pub fn release(c: &mut DbConnection, id: i32) -> StoreResult<()> {
+    use crate::schema::email_outbox::dsl as o;
+    diesel::update(
+        o::email_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq(OutboxStatus::Pending.as_str())),
+    )
+    .set(o::claimed_until.eq(None::<NaiveDateTime>))
+    .execute(c)?;
+    Ok(())
+}
+
+/// Puts a `failed` email back in the queue with fresh attempts, due at `now`
+/// (an operator's retry after fixing the cause). Returns `false` if `id` is not a
+/// failed email.
+pub fn requeue(c: &mut DbConnection, id: i32, now: NaiveDateTime) -> StoreResult<bool> {
+    use crate::schema::email_outbox::dsl as o;
+    let n = diesel::update(
+        o::email_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq(OutboxStatus::Failed.as_str())),
+    )
+    .set((
+        o::status.eq(OutboxStatus::Pending.as_str()),
+        o::attempts.eq(0),
+        o::next_attempt_at.eq(now),
+        o::claimed_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c)?;
+    Ok(n > 0)
+}
+
+/// Emails not yet sent nor given up on (due or not, claimed or not).
+pub fn pending_count(c: &mut DbConnection) -> StoreResult<i64> {
+    use crate::schema::email_outbox::dsl as o;
+    Ok(o::email_outbox
+        .filter(o::status.eq(OutboxStatus::Pending.as_str()))
+        .count()
+        .get_result(c)?)
+}
+
+/// The latest `limit` emails, newest first.
+pub fn list(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
+    use crate::schema::email_outbox::dsl as o;
+    let rows: Vec<Row> = o::email_outbox
+        .order(o::id.desc())
+        .limit(limit.max(0))
+        .select(Row::as_select())
+        .load(c)?;
+    rows.into_iter()
+        .map(|r| {
+            let status = OutboxStatus::parse(&r.status).ok_or_else(|| {
+                StoreError::Invalid(format!("outbox email {} has status `{}`", r.id, r.status))
+            })?;
+            Ok(OutboxEntry {
+                subject: decode(&r.payload).map(|m| m.subject).unwrap_or_default(),
+                id: r.id,
+                dedupe_key: r.dedupe_key,
+                user_id: r.user_id,
+                kind: r.kind,
+                recipient: r.recipient,
+                status,
+                attempts: r.attempts,
+                next_attempt_at: r.next_attempt_at,
+                claimed_until: r.claimed_until,
+                last_error: r.last_error,
+                created_at: r.created_at,
+                sent_at: r.sent_at,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_a_minute_up_to_an_hour() {
+        let mins: Vec<i64> = (1..=9).map(|a| backoff(a).num_minutes()).collect();
+        assert_eq!(mins, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(0).num_minutes(), 1);
+        assert_eq!(backoff(i32::MAX).num_minutes(), 60);
+    }
+
+    #[test]
+    fn long_errors_are_clipped() {
+        let long = "é".repeat(MAX_ERROR_CHARS + 10);
+        assert_eq!(clip(&long).chars().count(), MAX_ERROR_CHARS + 1);
+        assert_eq!(clip("short"), "short");
+    }
+}
