@@ -4,6 +4,7 @@ mod check;
 mod compile;
 mod migrate;
 mod publish;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ pub enum Command {
     Publish(publish::Args),
     /// Apply pending database migrations (also done at every start).
     Migrate(migrate::Args),
+    /// Run the web server (and the email worker), publishing courses/ when it changed.
+    Serve(serve::Args),
 }
 
 /// Where the database is.
@@ -79,5 +82,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compile(args) => compile::run(args),
         Command::Publish(args) => publish::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

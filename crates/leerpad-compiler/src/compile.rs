@@ -23,6 +23,8 @@ use crate::yaml::{YPath, YamlDoc};
 pub const COURSE_FILE: &str = "course.yaml";
 pub const MODULE_FILE: &str = "module.yaml";
 const QUIZ_SUFFIX: &str = ".quiz.yaml";
+/// Item pages live at `/courses/<course>/<item>`, next to these pages of the course.
+const RESERVED_ITEM_IDS: &[&str] = &["certificate", "action-plan", "enrol"];
 const SCENARIO_SUFFIX: &str = ".scenario.yaml";
 
 /// The result of compiling one or more courses.
@@ -191,6 +193,17 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
         for item in &module.items {
             if let Some((id, pos)) = item.parsed.as_ref().and_then(ParsedItem::id_and_pos) {
                 ids.claim(id, &item.file, pos, "a course", &mut diags);
+                if RESERVED_ITEM_IDS.contains(&id.as_str()) {
+                    diags.push(
+                        Diagnostic::error(
+                            "reserved-id",
+                            &item.file,
+                            pos,
+                            format!("`{id}` is reserved for a page of every course"),
+                        )
+                        .with_hint(format!("choose another id, e.g. `{id}-1`")),
+                    );
+                }
                 item_paths.insert(item.rel.clone(), id.clone());
             }
         }

@@ -71,6 +71,7 @@ const CASES: &[Case] = &[
     case("question id clashes with lesson", &[(QUIZ, Some("id: toets\ntitle: Toets\nquestions:\n  - id: les\n    type: true_false\n    prompt: V\n    answer: true\n"))], "duplicate-id", QUIZ, (4, 9), "first used at 01-m/01-les.md:2"),
     case("duplicate step id", &[(SCENARIO, Some("id: sc\ntitle: S\nsteps:\n  - id: a\n    text: Begin\n    choices:\n      - label: V\n        next: a\n  - id: a\n    text: E\n    ending:\n      outcome: best\n      debrief: G\n"))], "duplicate-id", SCENARIO, (9, 9), "first used at 01-m/04-sc.scenario.yaml:4"),
     case("reflection id clashes", &[(LESSON2, Some("---\nid: les2\ntitle: Twee\n---\n\n```reflection\nid: les\nprompt: Wat zie je?\n```\n"))], "duplicate-id", LESSON2, (7, 1), "first used at 01-m/01-les.md:2"),
+    case("reserved item id", &[(LESSON2, Some("---\nid: certificate\ntitle: T\n---\nTekst\n"))], "reserved-id", LESSON2, (2, 5), "reserved"),
     case("duplicate nudge id", &[("course.yaml", Some("id: base\ntitle: B\nlanguage: nl\nsummary: S\nduration_minutes: 5\nnudges:\n  - rule: completed\n  - rule: completed\n"))], "duplicate-id", "course.yaml", (8, 5), "first used at course.yaml:7"),
     // values out of range
     case("unknown language", &[("course.yaml", Some("id: base\ntitle: B\nlanguage: fr\nsummary: S\nduration_minutes: 5\n"))], "invalid-value", "course.yaml", (3, 11), "expected one of `nl`, `en`"),

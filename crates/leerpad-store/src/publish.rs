@@ -722,3 +722,14 @@ pub fn asset(c: &mut DbConnection, content_hash: &str) -> StoreResult<Option<(St
         .first(c)
         .optional()?)
 }
+
+/// The version being served of one course, unless it is archived.
+pub fn serving_version(c: &mut DbConnection, course_id: &str) -> StoreResult<Option<i32>> {
+    let row: Option<Option<i32>> = courses::table
+        .find(course_id)
+        .filter(courses::archived_at.is_null())
+        .select(courses::current_version_id)
+        .first(c)
+        .optional()?;
+    Ok(row.flatten())
+}

@@ -1,0 +1,267 @@
+//! Configuration: defaults, then a TOML file, then `LEERPAD_*` environment
+//! variables, into one typed struct that is validated at start.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// The address learners use, for links in email; default `http://<listen>`.
+    pub base_url: Option<String>,
+    /// Folder for the SQLite database, the signing secret and mail files.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or a SQLite file; default `<data_dir>/leerpad.db`.
+    pub database_url: Option<String>,
+    /// Course sources published at start when they changed.
+    pub courses_dir: PathBuf,
+    pub publish_on_start: bool,
+    /// A theme folder whose templates, static files and texts override the default.
+    pub theme_dir: Option<PathBuf>,
+    /// `open`: anyone may register; `invite`: only invited people.
+    pub registration: Registration,
+    /// Language before sign-in when the browser asks for neither nl nor en.
+    pub default_language: String,
+    /// How long a session lasts without activity.
+    pub session_hours: u32,
+    /// The first administrator, created at first start with a one-time sign-in link.
+    pub admin_email: String,
+    /// Secret for signing sessions and tokens; default: generated into
+    /// `<data_dir>/secret.key` at first start.
+    pub secret: Option<String>,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    Invite,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// Sender address.
+    pub from: String,
+    /// SMTP server; without it, messages are written as files in `<data_dir>/mail`.
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    /// `starttls` (default), `tls` or `none`.
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "Leerpad <leerpad@localhost>".into(),
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            base_url: None,
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            courses_dir: PathBuf::from("courses"),
+            publish_on_start: true,
+            theme_dir: None,
+            registration: Registration::Open,
+            default_language: "nl".into(),
+            session_hours: 12,
+            admin_email: "admin@localhost".into(),
+            secret: None,
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given, it must exist; else `leerpad.toml` if
+    /// present), then `LEERPAD_*` variables (`LEERPAD_MAIL__SMTP_HOST` for nested keys).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(
+                    f.is_file(),
+                    "configuration file {} does not exist",
+                    f.display()
+                );
+                figment = figment.merge(Toml::file(f));
+            }
+            None => figment = figment.merge(Toml::file("leerpad.toml")),
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("LEERPAD_").split("__"))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.listen.parse::<std::net::SocketAddr>().is_ok(),
+            "`listen` must be an address like 127.0.0.1:8080, not `{}`",
+            self.listen
+        );
+        if let Some(url) = &self.base_url {
+            anyhow::ensure!(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "`base_url` must start with http:// or https://"
+            );
+        }
+        anyhow::ensure!(
+            matches!(self.default_language.as_str(), "nl" | "en"),
+            "`default_language` must be nl or en"
+        );
+        anyhow::ensure!(
+            (1..=24 * 30).contains(&self.session_hours),
+            "`session_hours` must be between 1 and 720"
+        );
+        anyhow::ensure!(
+            matches!(
+                self.mail.smtp_security.as_str(),
+                "starttls" | "tls" | "none"
+            ),
+            "`mail.smtp_security` must be starttls, tls or none"
+        );
+        if let Some(secret) = &self.secret {
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "`secret` must be at least 32 characters"
+            );
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            self.data_dir
+                .join("leerpad.db")
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// Where email goes: the SMTP server if one is configured, else files in
+    /// `<data_dir>/mail`.
+    pub fn mail_transport(&self) -> leerpad_mail::Transport {
+        let m = &self.mail;
+        match &m.smtp_host {
+            Some(host) => leerpad_mail::Transport::Smtp {
+                host: host.clone(),
+                port: m.smtp_port,
+                security: match m.smtp_security.as_str() {
+                    "tls" => leerpad_mail::Security::Tls,
+                    "none" => leerpad_mail::Security::None,
+                    _ => leerpad_mail::Security::Starttls,
+                },
+                username: m.smtp_username.clone(),
+                password: m.smtp_password.clone(),
+                from: m.from.clone(),
+            },
+            None => leerpad_mail::Transport::Files {
+                dir: self.data_dir.join("mail"),
+                from: m.from.clone(),
+            },
+        }
+    }
+
+    /// Whether cookies must be `Secure` (the site is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url().starts_with("https://")
+    }
+}
+
+/// Secrets are never printed.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url())
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database",
+                &leerpad_store::DbUrl::parse(&self.database_url())
+                    .map(|u| u.redacted())
+                    .unwrap_or_default(),
+            )
+            .field("courses_dir", &self.courses_dir)
+            .field("theme_dir", &self.theme_dir)
+            .field("registration", &self.registration)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("mail.smtp_host", &self.mail.smtp_host)
+            .field(
+                "mail.smtp_password",
+                &self.mail.smtp_password.as_ref().map(|_| "***"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+        assert_eq!(Config::default().database_url(), "data/leerpad.db");
+        assert_eq!(Config::default().base_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let mut c = Config {
+            secret: Some("s".repeat(40)),
+            database_url: Some("postgres://leerpad:geheim@db/leerpad".into()),
+            ..Config::default()
+        };
+        c.mail.smtp_password = Some("hunter2hunter2".into());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("ssss") && !shown.contains("hunter2") && !shown.contains("geheim"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let c = Config {
+            listen: "localhost".into(),
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("listen"));
+        let c = Config {
+            session_hours: 0,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+    }
+}

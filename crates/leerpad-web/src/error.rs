@@ -1,0 +1,105 @@
+//! Errors of the web layer and how they look to people and to API clients.
+
+use std::sync::OnceLock;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use leerpad_store::StoreError;
+use minijinja::Environment;
+
+/// The template environment error pages render with; set once at start.
+pub static ERROR_PAGES: OnceLock<Environment<'static>> = OnceLock::new();
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("sign in first")]
+    SignInRequired { next: String },
+    #[error("you may not do this")]
+    Forbidden,
+    #[error("this form has expired; reload the page and try again")]
+    Csrf,
+    #[error("too many attempts; wait a few minutes and try again")]
+    RateLimited,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<minijinja::Error> for AppError {
+    fn from(e: minijinja::Error) -> Self {
+        AppError::Internal(format!("template: {e:#}"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::SignInRequired { next } = self {
+            let target = format!("/auth/sign-in?next={}", urlencode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish();
+        }
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        let status = self.status_code();
+        let key = match self {
+            AppError::NotFound => "error.not-found",
+            AppError::Forbidden => "error.forbidden",
+            AppError::Csrf => "error.csrf",
+            AppError::RateLimited => "error.rate-limited",
+            AppError::BadRequest(_) => "error.bad-request",
+            _ => "error.internal",
+        };
+        let detail = match self {
+            AppError::BadRequest(msg) => Some(msg.clone()),
+            _ => None,
+        };
+        let body = ERROR_PAGES
+            .get()
+            .and_then(|env| env.get_template("error.html.j2").ok())
+            .and_then(|t| {
+                t.render(minijinja::context! { lang => "nl", status => status.as_u16(), key => key, detail => detail })
+                    .ok()
+            })
+            .unwrap_or_else(|| format!("<!doctype html><title>{status}</title><p>{self}</p>"));
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e[1..].to_string())
+        .unwrap_or_default()
+}
+
+pub type AppResult<T> = Result<T, AppError>;

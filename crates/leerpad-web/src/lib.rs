@@ -1,0 +1,109 @@
+//! Leerpad's web server.
+//!
+//! Server-rendered HTML that works without JavaScript, from the theme's minijinja
+//! templates; a JSON API under `/api/v1`. Handlers run blocking database work on
+//! actix's blocking pool. Instances keep no state of their own beyond a cache of
+//! published course versions: sessions are signed cookies backed by database rows,
+//! so several instances can share one PostgreSQL database.
+
+mod clock;
+pub mod config;
+mod error;
+mod mail;
+mod page;
+mod progress;
+mod routes;
+mod security;
+mod state;
+mod theme;
+mod viewer;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use leerpad_store::Db;
+
+pub use clock::Clock;
+pub use config::{Config, Registration};
+pub use mail::Waker;
+pub use security::{random_token, token_hash};
+pub use state::AppState;
+
+/// Everything the server needs, built once at start.
+pub fn build_state(
+    config: Config,
+    db: Db,
+    clock: Clock,
+    wake_mail: mail::Waker,
+) -> anyhow::Result<AppState> {
+    let keys = security::Keys::load(config.secret.as_deref(), &config.data_dir)?;
+    let theme = theme::Theme::new(config.theme_dir.clone());
+    let templates = theme.environment();
+    let _ = error::ERROR_PAGES.set(theme.environment());
+    let mail_templates = leerpad_mail::Templates::new(config.theme_dir.iter().cloned());
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        theme,
+        templates: Arc::new(templates),
+        keys,
+        clock,
+        courses: state::CourseCache::default(),
+        mail: mail::Mail::new(mail_templates, wake_mail),
+    })
+}
+
+/// The application: middleware and every route.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::FormConfig::default().limit(64 * 1024))
+        .app_data(web::JsonConfig::default().limit(64 * 1024))
+        .wrap(from_fn(viewer::resolve))
+        .wrap(Compress::default())
+        .wrap(security_headers())
+        .configure(routes::support::routes)
+        .configure(routes::auth::routes)
+        .configure(routes::admin::routes)
+        .configure(routes::api::routes)
+        .configure(routes::course::routes)
+        .configure(routes::item::routes)
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; media-src 'self'; \
+             frame-src https://www.youtube-nocookie.com https://player.vimeo.com; \
+             style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let listen = state.config.listen.clone();
+    tracing::info!(%listen, base_url = %state.config.base_url(), "Leerpad is listening");
+    HttpServer::new(move || app(state.clone()))
+        .bind(&listen)?
+        .shutdown_timeout(10)
+        .run()
+        .await
+}

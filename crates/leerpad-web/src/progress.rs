@@ -1,0 +1,111 @@
+//! Shared by the learning pages: access to a course, the learner's progress in it,
+//! and what happens when a course is completed.
+
+use std::collections::HashSet;
+
+use leerpad_core::completion::{progress, LearnerState, Progress};
+use leerpad_core::{Course, Id, Visibility};
+use leerpad_store::accounts::User;
+use leerpad_store::learning::{self, Enrolment, NewCertificate};
+use leerpad_store::StoreResult;
+
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, Served};
+
+/// The course and the learner's enrolment, enrolling them in a listed course on
+/// first visit. Hidden courses are only for learners enrolled by a coordinator.
+pub async fn enrolled(
+    state: &AppState,
+    user: &User,
+    course_id: &str,
+) -> AppResult<(Served, Enrolment)> {
+    let served = state.courses.current(state, course_id).await?;
+    let (uid, cid, now) = (user.id, course_id.to_string(), state.clock.now());
+    let listed = served.course.visibility == Visibility::Listed;
+    let enrolment = state
+        .db(move |c| -> StoreResult<Option<Enrolment>> {
+            match learning::enrolment(c, uid, &cid)? {
+                Some(e) => Ok(Some(e)),
+                None if listed => learning::enrol(c, uid, &cid, now).map(Some),
+                None => Ok(None),
+            }
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((served, enrolment))
+}
+
+pub async fn learner_state(
+    state: &AppState,
+    user_id: i32,
+    course_id: &str,
+) -> AppResult<LearnerState> {
+    let cid = course_id.to_string();
+    let f = state
+        .db(move |c| learning::finished(c, user_id, &cid))
+        .await?;
+    let ids = |set: HashSet<String>| set.into_iter().filter_map(|s| Id::new(s).ok()).collect();
+    Ok(LearnerState {
+        lessons_done: ids(f.lessons_done),
+        quizzes_attempted: ids(f.quizzes_attempted),
+        quizzes_passed: ids(f.quizzes_passed),
+        scenarios_completed: ids(f.scenarios_completed),
+    })
+}
+
+/// Records activity, and when the course is now complete: marks the enrolment
+/// completed and issues the certificate (once). Returns the learner's progress.
+pub async fn after_progress(state: &AppState, user: &User, served: &Served) -> AppResult<Progress> {
+    let course: &Course = &served.course;
+    let ls = learner_state(state, user.id, course.id.as_str()).await?;
+    let p = progress(course, &ls);
+    let (uid, cid, now) = (user.id, course.id.to_string(), state.clock.now());
+    let complete = p.complete;
+    let certificate = course.certificate.clone();
+    let holder = user.display_name.clone();
+    let version_id = served.version_id;
+    state
+        .db(move |c| -> StoreResult<()> {
+            learning::record_activity(c, uid, &cid, now)?;
+            if complete && learning::mark_completed(c, uid, &cid, now)? {
+                if let Some(cert) = certificate {
+                    let expires = cert
+                        .valid_months
+                        .and_then(|m| now.checked_add_months(chrono::Months::new(m)));
+                    let code = certificate_code();
+                    learning::issue_certificate(
+                        c,
+                        &NewCertificate {
+                            code: &code,
+                            user_id: uid,
+                            course_id: &cid,
+                            version_id,
+                            holder_name: &holder,
+                            title: &cert.title,
+                            expires_at: expires,
+                        },
+                        now,
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(p)
+}
+
+/// A verification code that is easy to read aloud and type: groups of letters and
+/// digits without look-alikes.
+fn certificate_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    let chars: Vec<char> = (0..12)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}

@@ -1,0 +1,765 @@
+//! One item of a course: a lesson, a quiz or a scenario, and what learners do there.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use leerpad_core::completion::{is_done, progress};
+use leerpad_core::grading::{self, Answer, QuestionResult};
+use leerpad_core::scenario_play;
+use leerpad_core::{Item, ItemBody, LessonBlock, Question, QuestionKind, Quiz, Scenario};
+use leerpad_store::learning::{self, Attempt, Run};
+use leerpad_store::StoreResult;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{AppError, AppResult};
+use crate::page::{render, see_other, CsrfForm};
+use crate::progress::{after_progress, enrolled, learner_state};
+use crate::routes::course::course_card;
+use crate::state::{AppState, Served};
+use crate::viewer::SignedIn;
+
+/// Longest reflection answer kept, in characters.
+const MAX_REFLECTION: usize = 20_000;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(item_page)
+        .service(mark_done)
+        .service(save_reflection)
+        .service(start_attempt)
+        .service(attempt_page)
+        .service(submit_answer)
+        .service(start_run)
+        .service(choose);
+}
+
+fn find_item<'c>(served: &'c Served, item_id: &str) -> AppResult<(usize, &'c Item)> {
+    served
+        .course
+        .items()
+        .map(|(_, i)| i)
+        .enumerate()
+        .find(|(_, i)| i.id.as_str() == item_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Previous and next items, for navigation.
+fn neighbours(served: &Served, index: usize) -> (Option<Value>, Option<Value>) {
+    let items: Vec<&Item> = served.course.items().map(|(_, i)| i).collect();
+    let link = |i: &Item| json!({ "id": i.id, "title": i.title, "kind": i.kind() });
+    (
+        index
+            .checked_sub(1)
+            .and_then(|p| items.get(p))
+            .map(|i| link(i)),
+        items.get(index + 1).map(|i| link(i)),
+    )
+}
+
+#[get("/courses/{course}/{item}")]
+async fn item_page(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id) = path.into_inner();
+    let (served, enrolment) = enrolled(&state, &who.user, &course_id).await?;
+    let (index, item) = find_item(&served, &item_id)?;
+    let (prev, next) = neighbours(&served, index);
+    let ls = learner_state(&state, who.user.id, &course_id).await?;
+    let p = progress(&served.course, &ls);
+    let module = served
+        .course
+        .modules
+        .iter()
+        .find(|m| m.items.iter().any(|i| i.id == item.id))
+        .map(|m| m.title.clone());
+    let mut ctx = json!({
+        "course": course_card(&served.course),
+        "item": { "id": item.id, "title": item.title, "kind": item.kind(), "duration_minutes": item.duration_minutes },
+        "module": module,
+        "prev": prev,
+        "next": next,
+        "done": is_done(&served.course.completion, &ls, item),
+        "progress": { "percent": p.percent, "complete": p.complete },
+        "deadline": enrolment.deadline,
+    });
+    let uid = who.user.id;
+    match &item.body {
+        ItemBody::Lesson(lesson) => {
+            let (cid, iid, now) = (course_id.clone(), item_id.clone(), state.clock.now());
+            state
+                .db(move |c| -> StoreResult<()> {
+                    learning::lesson_opened(c, uid, &cid, &iid, now)?;
+                    learning::record_activity(c, uid, &cid, now)
+                })
+                .await?;
+            let cid = course_id.clone();
+            let answers = state
+                .db(move |c| learning::reflections_of(c, uid, &cid))
+                .await?;
+            let blocks: Vec<Value> = lesson
+                .blocks
+                .iter()
+                .map(|b| match b {
+                    LessonBlock::Html { html } => json!({ "html": html }),
+                    LessonBlock::Reflection(r) => json!({
+                        "reflection": {
+                            "id": r.id, "prompt_html": r.prompt_html, "placeholder": r.placeholder,
+                            "heading": r.action_plan_heading,
+                            "answer": answers.iter().find(|(id, _, _)| id == r.id.as_str()).map(|(_, a, _)| a),
+                        }
+                    }),
+                })
+                .collect();
+            ctx["blocks"] = json!(blocks);
+            render(&state, &who.viewer, &req, "lesson.html.j2", ctx)
+        }
+        ItemBody::Quiz(quiz) => {
+            let (cid, iid) = (course_id.clone(), item_id.clone());
+            let attempts = state
+                .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
+                .await?;
+            let open = attempts
+                .iter()
+                .rev()
+                .find(|a| a.submitted_at.is_none())
+                .map(|a| a.id);
+            let used = attempts.len() as u32;
+            ctx["quiz"] = json!({
+                "intro_html": quiz.intro_html,
+                "pass_mark": quiz.pass_mark,
+                "questions": quiz.pools.iter().map(|p| p.draw).sum::<u32>(),
+                "attempts_left": grading::attempts_left(quiz, used),
+                "may_attempt": grading::may_attempt(quiz, used),
+                "open_attempt": open,
+                "history": attempts.iter().filter(|a| a.submitted_at.is_some()).map(|a| json!({
+                    "id": a.id, "score": a.score, "max": a.max_score, "passed": a.passed, "at": a.submitted_at,
+                })).collect::<Vec<_>>(),
+            });
+            render(&state, &who.viewer, &req, "quiz.html.j2", ctx)
+        }
+        ItemBody::Scenario(scenario) => {
+            let (cid, iid) = (course_id.clone(), item_id.clone());
+            let run = state
+                .db(move |c| learning::latest_run(c, uid, &cid, &iid))
+                .await?;
+            ctx["scenario"] = scenario_view(
+                &state,
+                scenario,
+                run.as_ref(),
+                &served,
+                req.query_string().contains("feedback=1"),
+            )
+            .await?;
+            render(&state, &who.viewer, &req, "scenario.html.j2", ctx)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DoneForm {
+    done: Option<String>,
+}
+
+#[post("/courses/{course}/{item}/done")]
+async fn mark_done(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<DoneForm>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id) = path.into_inner();
+    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
+    let (index, item) = find_item(&served, &item_id)?;
+    if !matches!(item.body, ItemBody::Lesson(_)) {
+        return Err(AppError::BadRequest("only lessons are marked done".into()));
+    }
+    let done = form.0.done.as_deref() != Some("0");
+    let (uid, cid, iid, now) = (
+        who.user.id,
+        course_id.clone(),
+        item_id.clone(),
+        state.clock.now(),
+    );
+    state
+        .db(move |c| learning::set_lesson_done(c, uid, &cid, &iid, done, now))
+        .await?;
+    let p = after_progress(&state, &who.user, &served).await?;
+    let (_, next) = neighbours(&served, index);
+    let target = match (done, next) {
+        _ if p.complete && done => format!("/courses/{course_id}"),
+        (true, Some(n)) => format!(
+            "/courses/{course_id}/{}",
+            n["id"].as_str().unwrap_or_default()
+        ),
+        _ => format!("/courses/{course_id}/{item_id}"),
+    };
+    Ok(see_other(target))
+}
+
+#[derive(Deserialize)]
+struct ReflectionForm {
+    answer: String,
+}
+
+#[post("/courses/{course}/{item}/reflections/{reflection}")]
+async fn save_reflection(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String, String)>,
+    form: CsrfForm<ReflectionForm>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id, reflection_id) = path.into_inner();
+    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
+    let (_, item) = find_item(&served, &item_id)?;
+    let known = matches!(&item.body, ItemBody::Lesson(l) if l.reflections().any(|r| r.id.as_str() == reflection_id));
+    if !known {
+        return Err(AppError::NotFound);
+    }
+    let answer = form.0.answer.replace("\r\n", "\n");
+    if answer.chars().count() > MAX_REFLECTION {
+        return Err(AppError::BadRequest(format!(
+            "an answer may be at most {MAX_REFLECTION} characters"
+        )));
+    }
+    let (uid, cid, rid, now) = (
+        who.user.id,
+        course_id.clone(),
+        reflection_id.clone(),
+        state.clock.now(),
+    );
+    state
+        .db(move |c| -> StoreResult<()> {
+            learning::save_reflection(c, uid, &cid, &rid, answer.trim(), now)?;
+            learning::record_activity(c, uid, &cid, now)
+        })
+        .await?;
+    Ok(see_other(format!(
+        "/courses/{course_id}/{item_id}?notice=saved#reflection-{reflection_id}"
+    )))
+}
+
+// --- quizzes ---
+
+fn quiz_of<'c>(served: &'c Served, item_id: &str) -> AppResult<&'c Quiz> {
+    match &find_item(served, item_id)?.1.body {
+        ItemBody::Quiz(q) => Ok(q),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+#[post("/courses/{course}/{item}/attempts")]
+async fn start_attempt(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    _f: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id) = path.into_inner();
+    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
+    let quiz = quiz_of(&served, &item_id)?;
+    let (uid, cid, iid) = (who.user.id, course_id.clone(), item_id.clone());
+    let attempts = state
+        .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
+        .await?;
+    if let Some(open) = attempts.iter().find(|a| a.submitted_at.is_none()) {
+        return Ok(see_other(format!(
+            "/courses/{course_id}/{item_id}/attempts/{}",
+            open.id
+        )));
+    }
+    if !grading::may_attempt(quiz, attempts.len() as u32) {
+        return Err(AppError::BadRequest(
+            "no attempts left for this quiz".into(),
+        ));
+    }
+    let seed: u64 = rand::random();
+    let questions: Vec<String> = grading::draw_questions(quiz, seed)
+        .iter()
+        .map(|q| q.id.to_string())
+        .collect();
+    let (cid, iid, vid, now) = (
+        course_id.clone(),
+        item_id.clone(),
+        served.version_id,
+        state.clock.now(),
+    );
+    let attempt = state
+        .db(move |c| -> StoreResult<Attempt> {
+            learning::record_activity(c, uid, &cid, now)?;
+            learning::start_attempt(c, uid, &cid, &iid, vid, &questions, now)
+        })
+        .await?;
+    Ok(see_other(format!(
+        "/courses/{course_id}/{item_id}/attempts/{}",
+        attempt.id
+    )))
+}
+
+/// An attempt of the learner's own, on the course version it started on.
+async fn own_attempt(
+    state: &AppState,
+    who: &SignedIn,
+    course_id: &str,
+    item_id: &str,
+    attempt_id: i32,
+) -> AppResult<(Attempt, Served)> {
+    let attempt = state
+        .db(move |c| learning::attempt(c, attempt_id))
+        .await?
+        .filter(|a| a.user_id == who.user.id && a.course_id == course_id && a.item_id == item_id)
+        .ok_or(AppError::NotFound)?;
+    let served = state.courses.version(state, attempt.version_id).await?;
+    Ok((attempt, served))
+}
+
+#[derive(Deserialize)]
+struct AttemptQuery {
+    answered: Option<String>,
+}
+
+#[get("/courses/{course}/{item}/attempts/{attempt}")]
+async fn attempt_page(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+    path: web::Path<(String, String, i32)>,
+    q: web::Query<AttemptQuery>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id, attempt_id) = path.into_inner();
+    enrolled(&state, &who.user, &course_id).await?;
+    let (attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
+    let quiz = quiz_of(&served, &item_id)?;
+    let (_, item) = find_item(&served, &item_id)?;
+    let answers = state.db(move |c| learning::answers(c, attempt_id)).await?;
+    let ids = attempt.questions();
+    let seed = attempt_seed(&attempt);
+    let results: Vec<(String, QuestionResult, Answer)> = answers
+        .iter()
+        .filter_map(|a| {
+            let question = find_question(quiz, &a.question_id)?;
+            let answer: Answer = serde_json::from_str(&a.answer).ok()?;
+            let r = grading::grade_with(question, &answer, &pattern_matches).ok()?;
+            Some((a.question_id.clone(), r, answer))
+        })
+        .collect();
+    let mut ctx = json!({
+        "course": course_card(&served.course),
+        "item": { "id": item.id, "title": item.title },
+        "attempt": { "id": attempt.id, "number": ids.len(), "answered": results.len() },
+    });
+    if let Some(qid) = &q.answered {
+        if let Some((_, r, answer)) = results.iter().find(|(id, _, _)| id == qid) {
+            let question = find_question(quiz, qid).ok_or(AppError::NotFound)?;
+            ctx["feedback"] = json!({
+                "question": question_view(question, seed, quiz.shuffle_options, Some(answer)),
+                "result": r,
+                "position": ids.iter().position(|i| i == qid).map(|p| p + 1),
+            });
+        }
+    }
+    if attempt.submitted_at.is_some() {
+        ctx["finished"] = json!({
+            "score": attempt.score, "max": attempt.max_score, "passed": attempt.passed,
+            "pass_mark": quiz.pass_mark,
+            "review": ids.iter().filter_map(|id| {
+                let question = find_question(quiz, id)?;
+                let (_, r, answer) = results.iter().find(|(q, _, _)| q == id)?;
+                Some(json!({ "question": question_view(question, seed, quiz.shuffle_options, Some(answer)), "result": r }))
+            }).collect::<Vec<_>>(),
+        });
+        let (uid, cid, iid) = (who.user.id, course_id.clone(), item_id.clone());
+        let used = state
+            .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
+            .await?
+            .len() as u32;
+        ctx["may_retry"] = json!(grading::may_attempt(quiz, used) && attempt.passed != Some(true));
+        ctx["attempts_left"] = json!(grading::attempts_left(quiz, used));
+    } else if ctx.get("feedback").is_none() {
+        let next = ids
+            .iter()
+            .find(|id| !results.iter().any(|(q, _, _)| q == *id));
+        if let Some(id) = next {
+            let question = find_question(quiz, id).ok_or(AppError::NotFound)?;
+            ctx["question"] = question_view(question, seed, quiz.shuffle_options, None);
+            ctx["position"] = json!(ids.iter().position(|i| i == id).map(|p| p + 1));
+        }
+    }
+    render(&state, &who.viewer, &req, "attempt.html.j2", ctx)
+}
+
+/// What a learner's answer form posts: the question and its answer fields.
+struct AnswerForm {
+    question: String,
+    /// single_choice, true_false ("true"/"false"), short_answer.
+    value: Option<String>,
+    /// multiple_response: the checked option indices (`choices` repeated).
+    choices: Vec<usize>,
+    /// matching and ordering: position-indexed selections `slot0`, `slot1`, …
+    slots: std::collections::HashMap<String, String>,
+}
+
+#[post("/courses/{course}/{item}/attempts/{attempt}/answer")]
+async fn submit_answer(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String, i32)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id, attempt_id) = path.into_inner();
+    let viewer = who.viewer.clone();
+    // Checkbox lists repeat the `choices` key, which serde_urlencoded cannot collect;
+    // parse the pairs by hand.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| AppError::BadRequest("the form is not valid".into()))?;
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .ok_or(AppError::Csrf)?;
+    viewer.check_csrf(&state, &csrf)?;
+    let form = AnswerForm {
+        question: pairs
+            .iter()
+            .find(|(k, _)| k == "question")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+        value: pairs
+            .iter()
+            .find(|(k, _)| k == "value")
+            .map(|(_, v)| v.clone()),
+        choices: pairs
+            .iter()
+            .filter(|(k, _)| k == "choices")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+        slots: pairs
+            .iter()
+            .filter(|(k, _)| k.starts_with("slot"))
+            .cloned()
+            .collect(),
+    };
+
+    enrolled(&state, &who.user, &course_id).await?;
+    let (attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
+    if attempt.submitted_at.is_some() {
+        return Ok(see_other(format!(
+            "/courses/{course_id}/{item_id}/attempts/{attempt_id}"
+        )));
+    }
+    let quiz = quiz_of(&served, &item_id)?;
+    let ids = attempt.questions();
+    if !ids.contains(&form.question) {
+        return Err(AppError::BadRequest(
+            "that question is not part of this attempt".into(),
+        ));
+    }
+    let question = find_question(quiz, &form.question).ok_or(AppError::NotFound)?;
+    let answer = parse_answer(question, &form).map_err(AppError::BadRequest)?;
+    let result = grading::grade_with(question, &answer, &pattern_matches)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let (cid, qid, now) = (course_id.clone(), form.question.clone(), state.clock.now());
+    let answer_json =
+        serde_json::to_string(&answer).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (correct, points) = (result.correct, result.points as i32);
+    let all = state
+        .db(move |c| -> StoreResult<Vec<learning::AnswerRow>> {
+            learning::save_answer(
+                c,
+                attempt_id,
+                &cid,
+                &qid,
+                &answer_json,
+                correct,
+                points,
+                now,
+            )?;
+            learning::answers(c, attempt_id)
+        })
+        .await?;
+    if ids
+        .iter()
+        .all(|id| all.iter().any(|a| &a.question_id == id))
+    {
+        // Every question answered: score the attempt.
+        let results: Vec<QuestionResult> = ids
+            .iter()
+            .filter_map(|id| {
+                let question = find_question(quiz, id)?;
+                let row = all.iter().find(|a| &a.question_id == id)?;
+                let answer: Answer = serde_json::from_str(&row.answer).ok()?;
+                grading::grade_with(question, &answer, &pattern_matches).ok()
+            })
+            .collect();
+        let s = grading::score(quiz, &results);
+        let now = state.clock.now();
+        state
+            .db(move |c| {
+                learning::finish_attempt(
+                    c,
+                    attempt_id,
+                    s.points as i32,
+                    s.max_points as i32,
+                    s.passed,
+                    now,
+                )
+            })
+            .await?;
+        after_progress(&state, &who.user, &served).await?;
+    }
+    Ok(see_other(format!(
+        "/courses/{course_id}/{item_id}/attempts/{attempt_id}?answered={}",
+        form.question
+    )))
+}
+
+fn find_question<'q>(quiz: &'q Quiz, id: &str) -> Option<&'q Question> {
+    quiz.pools
+        .iter()
+        .flat_map(|p| &p.questions)
+        .find(|q| q.id.as_str() == id)
+}
+
+/// The seed for presenting options in shuffled order, stable for an attempt.
+pub fn attempt_seed(attempt: &Attempt) -> u64 {
+    (attempt.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ attempt.started_at.and_utc().timestamp() as u64
+}
+
+pub fn pattern_matches(pattern: &str, answer: &str, case_sensitive: bool) -> bool {
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .case_insensitive(!case_sensitive)
+        .build()
+        .is_ok_and(|re| re.is_match(answer))
+}
+
+/// A question as its form shows it, options in presentation order.
+fn question_view(q: &Question, seed: u64, shuffle: bool, answer: Option<&Answer>) -> Value {
+    let order = grading::option_order(q, shuffle, seed);
+    let (kind, options) = match &q.answer {
+        QuestionKind::SingleChoice { options } | QuestionKind::MultipleResponse { options } => (
+            if matches!(q.answer, QuestionKind::SingleChoice { .. }) { "single_choice" } else { "multiple_response" },
+            order
+                .iter()
+                .map(|&i| {
+                    let chosen = match answer {
+                        Some(Answer::Choice(c)) => *c == i,
+                        Some(Answer::Choices(cs)) => cs.contains(&i),
+                        _ => false,
+                    };
+                    json!({ "index": i, "html": options[i].text_html, "correct": options[i].correct, "chosen": chosen, "feedback_html": options[i].feedback_html })
+                })
+                .collect::<Vec<_>>(),
+        ),
+        QuestionKind::TrueFalse { answer: truth, .. } => (
+            "true_false",
+            vec![json!({ "value": "true", "correct": *truth, "chosen": answer == Some(&Answer::Bool(true)) }),
+                 json!({ "value": "false", "correct": !*truth, "chosen": answer == Some(&Answer::Bool(false)) })],
+        ),
+        QuestionKind::Matching { pairs, .. } => (
+            "matching",
+            pairs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let chosen = match answer {
+                        Some(Answer::Matching(m)) => m.get(i).map(|&r| pairs[r].right_html.clone()),
+                        _ => None,
+                    };
+                    json!({ "index": i, "left_html": p.left_html, "right_html": p.right_html, "chosen_html": chosen,
+                            "choices": order.iter().map(|&r| json!({ "index": r, "html": pairs[r].right_html })).collect::<Vec<_>>() })
+                })
+                .collect(),
+        ),
+        QuestionKind::Ordering { items_html, .. } => (
+            "ordering",
+            vec![json!({
+                "items": order.iter().map(|&i| json!({ "index": i, "html": items_html[i] })).collect::<Vec<_>>(),
+                "correct": items_html,
+                "chosen": match answer { Some(Answer::Ordering(o)) => o.iter().map(|&i| items_html[i].clone()).collect::<Vec<_>>(), _ => vec![] },
+            })],
+        ),
+        QuestionKind::ShortAnswer { .. } => (
+            "short_answer",
+            vec![json!({ "chosen": match answer { Some(Answer::Text(t)) => Some(t.clone()), _ => None } })],
+        ),
+    };
+    json!({ "id": q.id, "prompt_html": q.prompt_html, "points": q.points, "kind": kind, "options": options })
+}
+
+/// Reads the learner's answer from the form, by question type.
+fn parse_answer(q: &Question, form: &AnswerForm) -> Result<Answer, String> {
+    let index = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|_| "choose one of the options".to_string())
+    };
+    let slots = |n: usize| -> Result<Vec<usize>, String> {
+        (0..n)
+            .map(|i| {
+                form.slots
+                    .get(&format!("slot{i}"))
+                    .ok_or_else(|| "answer every part of the question".to_string())
+                    .and_then(|v| index(v))
+            })
+            .collect()
+    };
+    Ok(match &q.answer {
+        QuestionKind::SingleChoice { .. } => Answer::Choice(index(
+            form.value.as_deref().ok_or("choose one of the options")?,
+        )?),
+        QuestionKind::MultipleResponse { .. } => Answer::Choices(form.choices.clone()),
+        QuestionKind::TrueFalse { .. } => match form.value.as_deref() {
+            Some("true") => Answer::Bool(true),
+            Some("false") => Answer::Bool(false),
+            _ => return Err("choose true or false".into()),
+        },
+        QuestionKind::Matching { pairs, .. } => Answer::Matching(slots(pairs.len())?),
+        QuestionKind::Ordering { items_html, .. } => Answer::Ordering(slots(items_html.len())?),
+        QuestionKind::ShortAnswer { .. } => {
+            let text = form.value.clone().unwrap_or_default();
+            if text.trim().is_empty() {
+                return Err("type an answer".into());
+            }
+            if text.chars().count() > 500 {
+                return Err("the answer is too long".into());
+            }
+            Answer::Text(text)
+        }
+    })
+}
+
+// --- scenarios ---
+
+fn scenario_of<'c>(served: &'c Served, item_id: &str) -> AppResult<&'c Scenario> {
+    match &find_item(served, item_id)?.1.body {
+        ItemBody::Scenario(s) => Ok(s),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn scenario_view(
+    state: &AppState,
+    scenario: &Scenario,
+    run: Option<&Run>,
+    current: &Served,
+    show_feedback: bool,
+) -> AppResult<Value> {
+    let Some(run) = run else {
+        return Ok(json!({ "intro_html": scenario.intro_html, "run": null }));
+    };
+    // A run is played on the version it started on.
+    let served = if run.version_id == current.version_id {
+        current.clone()
+    } else {
+        state.courses.version(state, run.version_id).await?
+    };
+    let s = scenario_of(&served, &run.item_id).unwrap_or(scenario);
+    let choices = run.choices();
+    let pos = scenario_play::replay(s, &choices).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(json!({
+        "intro_html": s.intro_html,
+        "run": {
+            "id": run.id,
+            "steps_taken": choices.len(),
+            "step": { "id": pos.step.id, "text_html": pos.step.text_html,
+                      "choices": pos.step.choices.iter().enumerate().map(|(i, c)| json!({ "index": i, "label": c.label })).collect::<Vec<_>>() },
+            "feedback_html": if show_feedback { pos.last_feedback_html } else { None },
+            "ending": pos.ended.map(|e| json!({ "outcome": e.outcome, "debrief_html": e.debrief_html })),
+            "path": choices,
+        }
+    }))
+}
+
+#[post("/courses/{course}/{item}/runs")]
+async fn start_run(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    _f: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id) = path.into_inner();
+    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
+    let scenario = scenario_of(&served, &item_id)?;
+    let (uid, cid, iid, vid, start, now) = (
+        who.user.id,
+        course_id.clone(),
+        item_id.clone(),
+        served.version_id,
+        scenario.start.to_string(),
+        state.clock.now(),
+    );
+    state
+        .db(move |c| -> StoreResult<Run> {
+            learning::record_activity(c, uid, &cid, now)?;
+            learning::start_run(c, uid, &cid, &iid, vid, &start, now)
+        })
+        .await?;
+    Ok(see_other(format!(
+        "/courses/{course_id}/{item_id}#scenario"
+    )))
+}
+
+#[derive(Deserialize)]
+struct ChoiceForm {
+    run: i32,
+    choice: usize,
+    /// How many choices the page showing this one had recorded; a second submit of
+    /// the same page is ignored.
+    taken: usize,
+}
+
+#[post("/courses/{course}/{item}/runs/choose")]
+async fn choose(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<ChoiceForm>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id) = path.into_inner();
+    enrolled(&state, &who.user, &course_id).await?;
+    let f = form.0;
+    let (uid, cid, iid) = (who.user.id, course_id.clone(), item_id.clone());
+    let run = state
+        .db(move |c| learning::latest_run(c, uid, &cid, &iid))
+        .await?
+        .filter(|r| r.id == f.run)
+        .ok_or(AppError::NotFound)?;
+    let served = state.courses.version(&state, run.version_id).await?;
+    let scenario = scenario_of(&served, &item_id)?;
+    let choices = run.choices();
+    if choices.len() != f.taken || run.finished_at.is_some() {
+        return Ok(see_other(format!(
+            "/courses/{course_id}/{item_id}#scenario"
+        )));
+    }
+    let pos = scenario_play::choose(scenario, &choices, f.choice)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let mut path_taken = choices.clone();
+    path_taken.push(f.choice);
+    let (before, after) = (
+        serde_json::to_string(&choices).expect("list"),
+        serde_json::to_string(&path_taken).expect("list"),
+    );
+    let step = pos.step.id.to_string();
+    let outcome = pos.ended.map(|e| {
+        serde_json::to_value(e.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    });
+    let (rid, now) = (run.id, state.clock.now());
+    let ended = outcome.is_some();
+    state
+        .db(move |c| learning::advance_run(c, rid, &before, &after, &step, outcome.as_deref(), now))
+        .await?;
+    if ended {
+        let current = state.courses.current(&state, &course_id).await?;
+        after_progress(&state, &who.user, &current).await?;
+    }
+    Ok(see_other(format!(
+        "/courses/{course_id}/{item_id}?feedback=1#scenario"
+    )))
+}

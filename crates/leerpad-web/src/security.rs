@@ -1,0 +1,206 @@
+//! Secrets and tokens: the signing secret, session JWTs, CSRF tokens, one-time
+//! tokens and password hashes.
+
+use std::path::Path;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Keys derived from the one configured (or generated) secret.
+#[derive(Clone)]
+pub struct Keys {
+    jwt_encoding: EncodingKey,
+    jwt_decoding: DecodingKey,
+    csrf: Vec<u8>,
+    /// Public so other signed tokens (unsubscribe links, API tokens) can derive keys.
+    pub secret: Vec<u8>,
+}
+
+impl Keys {
+    pub fn new(secret: &[u8]) -> Self {
+        let session = derive(secret, b"leerpad session");
+        Keys {
+            jwt_encoding: EncodingKey::from_secret(&session),
+            jwt_decoding: DecodingKey::from_secret(&session),
+            csrf: derive(secret, b"leerpad csrf"),
+            secret: secret.to_vec(),
+        }
+    }
+
+    /// The configured secret, or the one in `<data_dir>/secret.key`, created at first
+    /// start with owner-only permissions.
+    pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Keys> {
+        if let Some(s) = configured {
+            return Ok(Keys::new(s.as_bytes()));
+        }
+        let path = data_dir.join("secret.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let trimmed = existing.trim();
+            anyhow::ensure!(
+                trimmed.len() >= 32,
+                "{} is too short; delete it to generate a new one",
+                path.display()
+            );
+            return Ok(Keys::new(trimmed.as_bytes()));
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let secret = random_token(48);
+        write_private(&path, &secret)?;
+        tracing::info!(path = %path.display(), "generated a new signing secret");
+        Ok(Keys::new(secret.as_bytes()))
+    }
+
+    pub fn session_token(&self, claims: &SessionClaims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_encoding)
+            .expect("HS256 encodes")
+    }
+
+    /// The claims of a session token with a valid signature that has not expired.
+    pub fn verify_session(&self, token: &str) -> Option<SessionClaims> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp", "sub"]);
+        jsonwebtoken::decode::<SessionClaims>(token, &self.jwt_decoding, &v)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    /// The CSRF token for forms in a browser with this CSRF cookie.
+    pub fn csrf_token(&self, cookie: &str) -> String {
+        sign(&self.csrf, cookie.as_bytes())
+    }
+
+    pub fn csrf_matches(&self, cookie: &str, token: &str) -> bool {
+        let mut mac = HmacSha256::new_from_slice(&self.csrf).expect("any key length");
+        mac.update(cookie.as_bytes());
+        match URL_SAFE_NO_PAD.decode(token) {
+            Ok(bytes) => mac.verify_slice(&bytes).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    /// The user's id.
+    pub sub: String,
+    /// The server-side session record.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+fn derive(secret: &[u8], purpose: &[u8]) -> Vec<u8> {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
+    mac.update(purpose);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn sign(key: &[u8], data: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
+    mac.update(data);
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// `bytes` random bytes as URL-safe text.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// What is stored of a one-time token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2id hashes")
+        .to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the account does not exist, so that a wrong email
+/// takes as long as a wrong password.
+pub fn dummy_password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no account has this password"))
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_round_trip_and_reject_forgeries() {
+        let keys = Keys::new(&[7u8; 32]);
+        let claims = SessionClaims {
+            sub: "1".into(),
+            sid: "s".into(),
+            iat: 1,
+            exp: chrono::Utc::now().timestamp() + 60,
+        };
+        let token = keys.session_token(&claims);
+        assert_eq!(keys.verify_session(&token), Some(claims.clone()));
+        let other = Keys::new(&[8u8; 32]);
+        assert_eq!(other.verify_session(&token), None, "another secret's token");
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert_eq!(keys.verify_session(&tampered), None);
+        let expired = keys.session_token(&SessionClaims { exp: 10, ..claims });
+        assert_eq!(keys.verify_session(&expired), None);
+    }
+
+    #[test]
+    fn csrf_tokens_belong_to_their_cookie() {
+        let keys = Keys::new(&[1u8; 32]);
+        let t = keys.csrf_token("cookie-a");
+        assert!(keys.csrf_matches("cookie-a", &t));
+        assert!(!keys.csrf_matches("cookie-b", &t));
+        assert!(!keys.csrf_matches("cookie-a", "garbage"));
+    }
+
+    #[test]
+    fn passwords_verify() {
+        let h = hash_password("correct horse");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+}

@@ -1,0 +1,305 @@
+//! Who is asking: the session middleware and the extractors built on it.
+//!
+//! Every request passes `resolve`: it verifies the session cookie (a signed JWT),
+//! checks the server-side session record (so sign-out and disabling an account take
+//! effect at once on every instance), picks the language, and makes sure the browser
+//! has a CSRF cookie. A session cookie older than `ROTATE_AFTER` is replaced by a
+//! fresh one, and the session's expiry slides forward.
+
+use std::future::{ready, Ready};
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use chrono::{Duration, NaiveDateTime};
+use leerpad_core::Role;
+use leerpad_store::accounts::{extend_session, session_user, User};
+
+use crate::error::AppError;
+use crate::security::{random_token, SessionClaims};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "lp_session";
+pub const CSRF_COOKIE: &str = "lp_csrf";
+pub const LANG_COOKIE: &str = "lp_lang";
+const ROTATE_AFTER_MINUTES: i64 = 10;
+
+/// The person making the request, as far as we know.
+#[derive(Clone)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub session_id: Option<String>,
+    pub lang: &'static str,
+    /// The token forms must carry (tied to this browser's CSRF cookie).
+    pub csrf_token: String,
+    csrf_cookie: String,
+}
+
+impl Viewer {
+    pub fn check_csrf(&self, state: &AppState, token: &str) -> Result<(), AppError> {
+        if state.keys.csrf_matches(&self.csrf_cookie, token) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Viewer>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("session middleware is not installed".into())),
+        )
+    }
+}
+
+/// A signed-in user; other requests are sent to the sign-in page.
+pub struct SignedIn {
+    pub user: User,
+    pub viewer: Viewer,
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let viewer = req.extensions().get::<Viewer>().cloned();
+        ready(match viewer {
+            Some(viewer) => match viewer.user.clone() {
+                Some(user) => Ok(SignedIn { user, viewer }),
+                None => Err(AppError::SignInRequired {
+                    next: next_path(req),
+                }),
+            },
+            None => Err(AppError::Internal(
+                "session middleware is not installed".into(),
+            )),
+        })
+    }
+}
+
+/// A signed-in administrator.
+pub struct Admin(pub SignedIn);
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, p: &mut Payload) -> Self::Future {
+        ready(match SignedIn::from_request(req, p).into_inner() {
+            Ok(s) if s.user.role() == Role::Admin => Ok(Admin(s)),
+            Ok(_) => Err(AppError::Forbidden),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+fn next_path(req: &HttpRequest) -> String {
+    match req.uri().path_and_query() {
+        Some(pq) if req.method() == actix_web::http::Method::GET => pq.to_string(),
+        _ => "/".into(),
+    }
+}
+
+/// The session middleware; see the module documentation.
+pub async fn resolve(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .get_ref()
+        .clone();
+    let now = state.clock.now();
+
+    let mut renewed: Option<String> = None;
+    let mut expired_cookie = false;
+    let (user, session_id) = match req.cookie(SESSION_COOKIE) {
+        Some(cookie) => match state.keys.verify_session(cookie.value()) {
+            Some(claims) if claims.exp > now.and_utc().timestamp() => {
+                let sid = claims.sid.clone();
+                let user = state.db(move |c| session_user(c, &sid, now)).await?;
+                match user {
+                    Some(u) if u.id.to_string() == claims.sub => {
+                        if now.and_utc().timestamp() - claims.iat > ROTATE_AFTER_MINUTES * 60 {
+                            renewed = Some(rotate(&state, &claims, now).await?);
+                        }
+                        (Some(u), Some(claims.sid))
+                    }
+                    _ => {
+                        expired_cookie = true;
+                        (None, None)
+                    }
+                }
+            }
+            _ => {
+                expired_cookie = true;
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+
+    let (csrf_cookie, new_csrf) = match req.cookie(CSRF_COOKIE) {
+        Some(c) if c.value().len() >= 16 => (c.value().to_string(), false),
+        _ => (random_token(24), true),
+    };
+    let lang = pick_language(
+        user.as_ref().map(|u| u.language.as_str()),
+        req.cookie(LANG_COOKIE).as_ref().map(|c| c.value()),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+        &state.config.default_language,
+    );
+    let viewer = Viewer {
+        user,
+        session_id,
+        lang,
+        csrf_token: state.keys.csrf_token(&csrf_cookie),
+        csrf_cookie: csrf_cookie.clone(),
+    };
+    req.extensions_mut().insert(viewer);
+
+    let mut res = next.call(req).await?;
+    let secure = state.config.secure_cookies();
+    if new_csrf {
+        let c = Cookie::build(CSRF_COOKIE, csrf_cookie)
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        res.response_mut().add_cookie(&c)?;
+    }
+    let touched_session = res.response().cookies().any(|c| c.name() == SESSION_COOKIE);
+    if !touched_session {
+        if let Some(token) = renewed {
+            res.response_mut().add_cookie(&session_cookie(
+                token,
+                state.config.session_hours,
+                secure,
+            ))?;
+        } else if expired_cookie {
+            res.response_mut().add_cookie(&removal_cookie(secure))?;
+        }
+    }
+    Ok(res)
+}
+
+async fn rotate(
+    state: &AppState,
+    claims: &SessionClaims,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let hours = state.config.session_hours as i64;
+    let expires = now + Duration::hours(hours);
+    let sid = claims.sid.clone();
+    state
+        .db(move |c| extend_session(c, &sid, now, expires))
+        .await?;
+    Ok(state.keys.session_token(&SessionClaims {
+        sub: claims.sub.clone(),
+        sid: claims.sid.clone(),
+        iat: now.and_utc().timestamp(),
+        exp: expires.and_utc().timestamp(),
+    }))
+}
+
+pub fn session_cookie(token: String, hours: u32, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::hours(hours as i64))
+        .finish()
+}
+
+pub fn removal_cookie(secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish();
+    c.make_removal();
+    c
+}
+
+/// The user's language, else the one chosen on the site, else the browser's
+/// preference among nl and en, else the configured default.
+pub fn pick_language(
+    user: Option<&str>,
+    cookie: Option<&str>,
+    accept: Option<&str>,
+    default: &str,
+) -> &'static str {
+    let known = |l: &str| match l {
+        "nl" => Some("nl"),
+        "en" => Some("en"),
+        _ => None,
+    };
+    if let Some(l) = user.and_then(known).or_else(|| cookie.and_then(known)) {
+        return l;
+    }
+    if let Some(accept) = accept {
+        let mut best: Option<(&'static str, f32)> = None;
+        for part in accept.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(l) = known(primary) {
+                if best.is_none_or(|(_, bq)| q > bq) {
+                    best = Some((l, q));
+                }
+            }
+        }
+        if let Some((l, _)) = best {
+            return l;
+        }
+    }
+    known(default).unwrap_or("nl")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_language;
+
+    #[test]
+    fn language_follows_user_then_choice_then_browser() {
+        assert_eq!(
+            pick_language(Some("en"), Some("nl"), Some("nl"), "nl"),
+            "en"
+        );
+        assert_eq!(pick_language(None, Some("en"), Some("nl"), "nl"), "en");
+        assert_eq!(
+            pick_language(None, None, Some("fr-BE, en;q=0.8, nl;q=0.9"), "nl"),
+            "nl"
+        );
+        assert_eq!(
+            pick_language(None, None, Some("en-GB,en;q=0.9"), "nl"),
+            "en"
+        );
+        assert_eq!(pick_language(None, None, Some("de"), "en"), "en");
+        assert_eq!(pick_language(None, None, None, "nl"), "nl");
+    }
+}

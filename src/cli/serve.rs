@@ -1,0 +1,147 @@
+//! `leerpad serve`: publish the courses if they changed, start the email worker and
+//! serve the site until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use leerpad_compiler::compile_paths;
+use leerpad_core::Role;
+use leerpad_mail::{Mailer, OutboxWorker, WorkerConfig};
+use leerpad_store::accounts::{self, NewUser, TokenPurpose};
+use leerpad_store::{publish, Db, PublishInput, PublishOptions, PublishStatus, StoreError};
+use leerpad_web::{build_state, Clock, Config};
+
+use super::check::report;
+use super::Format;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Configuration file (default: leerpad.toml, if present).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+}
+
+/// How long the first administrator's sign-in link works.
+const ADMIN_LINK_HOURS: i64 = 24;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(args.config.as_deref())?;
+    tracing::info!(?config, "starting");
+    let db = Db::open(&config.database_url()).context("cannot open the database")?;
+    if config.publish_on_start {
+        publish_courses(&config, &db);
+    }
+    first_start(&config, &db)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mailer = Mailer::new(&config.mail_transport()).context("the mail settings do not work")?;
+        if let leerpad_mail::Transport::Files { dir, .. } = config.mail_transport() {
+            tracing::info!(dir = %dir.display(), "no SMTP server configured: email is written to files");
+        }
+        let worker = OutboxWorker::new(mailer, WorkerConfig::default());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let worker_task = worker.spawn(db.clone(), Duration::from_secs(30), async move {
+            let _ = stop_rx.await;
+        });
+        let waker = worker.clone();
+        let state = build_state(config, db, Clock::default(), Arc::new(move || waker.wake()))?;
+        let served = leerpad_web::serve(state).await;
+        let _ = stop_tx.send(());
+        let _ = worker_task.await;
+        tracing::info!("stopped");
+        served.context("the web server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Publishes `courses_dir` when its sources changed. Problems are logged and the
+/// versions already published keep being served.
+fn publish_courses(config: &Config, db: &Db) {
+    if !config.courses_dir.is_dir() {
+        tracing::warn!(dir = %config.courses_dir.display(), "no courses folder: nothing to publish");
+        return;
+    }
+    let compiled = compile_paths(std::slice::from_ref(&config.courses_dir));
+    if compiled.diagnostics.has_errors() {
+        let _ = report(&compiled.diagnostics, Format::Human);
+        tracing::error!("the courses have errors: serving the versions published before");
+        return;
+    }
+    let inputs: Vec<_> = compiled
+        .courses
+        .iter()
+        .zip(&compiled.sources)
+        .map(|(course, dir)| PublishInput {
+            course,
+            source_dir: Some(dir.as_path()),
+        })
+        .collect();
+    let opts = PublishOptions {
+        dry_run: false,
+        allow_orphans: false,
+        now: Utc::now().naive_utc(),
+    };
+    match publish(db, &inputs, &opts) {
+        Ok(reports) => {
+            for r in reports
+                .iter()
+                .filter(|r| r.status != PublishStatus::Unchanged)
+            {
+                tracing::info!(course = %r.course_id, version = r.version, "published");
+            }
+        }
+        Err(StoreError::Orphans(o)) => tracing::error!("{o}"),
+        Err(e) => {
+            tracing::error!(error = %e, "publishing failed: serving the versions published before")
+        }
+    }
+}
+
+/// On the very first start, creates the administrator and prints a one-time
+/// sign-in link.
+fn first_start(config: &Config, db: &Db) -> anyhow::Result<()> {
+    let mut c = db.conn()?;
+    if accounts::count_users_with_role(&mut c, Role::Admin)? > 0 {
+        return Ok(());
+    }
+    let now = Utc::now().naive_utc();
+    let new = NewUser {
+        email: &config.admin_email,
+        display_name: "Beheerder",
+        password_hash: None,
+        role: Role::Admin,
+        language: &config.default_language,
+        verified: true,
+    };
+    let admin = match accounts::create_user(&mut c, &new, now)? {
+        Some(u) => u,
+        None => {
+            let u = accounts::user_by_email(&mut c, &config.admin_email)?
+                .context("the admin account exists")?;
+            accounts::set_role(&mut c, u.id, Role::Admin)?;
+            u
+        }
+    };
+    let token = leerpad_web::random_token(32);
+    let expires = now + chrono::Duration::hours(ADMIN_LINK_HOURS);
+    accounts::create_token(
+        &mut c,
+        &leerpad_web::token_hash(&token),
+        admin.id,
+        TokenPurpose::Magic,
+        now,
+        expires,
+    )?;
+    println!();
+    println!("  Leerpad's first start: sign in as administrator ({}) within {ADMIN_LINK_HOURS} hours, once, at", admin.email);
+    println!("  {}/auth/link?token={token}", config.base_url());
+    println!();
+    Ok(())
+}
