@@ -37,6 +37,10 @@ bench-publish:
 test-postgres:
     LEERPAD_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --workspace
 
+# The web server under load (wrk, 32 connections) against nginx serving the same page.
+bench-web:
+    bash crates/leerpad-bench/bench-web.sh
+
 # Accept changed insta snapshots after reviewing them.
 snapshots:
     INSTA_UPDATE=always cargo test --workspace

@@ -92,6 +92,17 @@ impl Default for Config {
     }
 }
 
+/// `LEERPAD_*` variables that are not settings of the server: the log filter, and
+/// what tests and benchmarks use. Any other unknown `LEERPAD_*` variable is an error,
+/// so a misspelt setting does not go unnoticed.
+const NOT_CONFIGURATION: &[&str] = &[
+    "LOG",
+    "FAIL_POINT",
+    "TEST_DATABASE_URL",
+    "BENCH_DATABASE_URL",
+    "BIN",
+];
+
 impl Config {
     /// Loads defaults, then `file` (if given, it must exist; else `leerpad.toml` if
     /// present), then `LEERPAD_*` variables (`LEERPAD_MAIL__SMTP_HOST` for nested keys).
@@ -109,7 +120,11 @@ impl Config {
             None => figment = figment.merge(Toml::file("leerpad.toml")),
         }
         let config: Config = figment
-            .merge(Env::prefixed("LEERPAD_").split("__"))
+            .merge(
+                Env::prefixed("LEERPAD_")
+                    .ignore(NOT_CONFIGURATION)
+                    .split("__"),
+            )
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         config.validate()?;

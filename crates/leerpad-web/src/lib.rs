@@ -53,6 +53,7 @@ pub fn build_state(
         clock,
         courses: state::CourseCache::default(),
         mail: mail::Mail::new(mail_templates, wake_mail),
+        activity: state::ActivityThrottle::default(),
     })
 }
 

@@ -35,6 +35,76 @@ pub async fn enrolled(
     Ok((served, enrolment))
 }
 
+/// What a page of a course needs about the learner, read in one trip to the
+/// database: the enrolment (enrolling in a listed course on first visit), their
+/// finished items and, for lessons, their reflections. A lesson view is also recorded
+/// as activity (at most once a minute per learner and lesson).
+pub struct Visit {
+    pub served: Served,
+    pub enrolment: Enrolment,
+    pub state: LearnerState,
+    pub reflections: Vec<(String, String, chrono::NaiveDateTime)>,
+}
+
+pub async fn visit(
+    state: &AppState,
+    user: &User,
+    course_id: &str,
+    lesson: Option<&str>,
+) -> AppResult<Visit> {
+    let served = state.courses.current(state, course_id).await?;
+    let listed = served.course.visibility == Visibility::Listed;
+    let record = lesson
+        .filter(|l| {
+            state
+                .activity
+                .should_record(user.id, &format!("{course_id}/{l}"))
+        })
+        .map(str::to_string);
+    let want_reflections = lesson.is_some();
+    let (uid, cid, now) = (user.id, course_id.to_string(), state.clock.now());
+    let (enrolment, finished, reflections) = state
+        .db(move |c| {
+            let enrolment = match learning::enrolment(c, uid, &cid)? {
+                Some(e) => Some(e),
+                None if listed => Some(learning::enrol(c, uid, &cid, now)?),
+                None => None,
+            };
+            let Some(enrolment) = enrolment else {
+                return Ok((None, Default::default(), Vec::new()));
+            };
+            if let Some(item) = &record {
+                learning::lesson_opened(c, uid, &cid, item, now)?;
+                learning::record_activity(c, uid, &cid, now)?;
+            }
+            let finished = learning::finished(c, uid, &cid)?;
+            let reflections = if want_reflections {
+                learning::reflections_of(c, uid, &cid)?
+            } else {
+                Vec::new()
+            };
+            Ok((Some(enrolment), finished, reflections))
+        })
+        .await?;
+    let enrolment = enrolment.ok_or(AppError::NotFound)?;
+    Ok(Visit {
+        served,
+        enrolment,
+        state: to_state(finished),
+        reflections,
+    })
+}
+
+fn to_state(f: learning::Finished) -> LearnerState {
+    let ids = |set: HashSet<String>| set.into_iter().filter_map(|s| Id::new(s).ok()).collect();
+    LearnerState {
+        lessons_done: ids(f.lessons_done),
+        quizzes_attempted: ids(f.quizzes_attempted),
+        quizzes_passed: ids(f.quizzes_passed),
+        scenarios_completed: ids(f.scenarios_completed),
+    }
+}
+
 pub async fn learner_state(
     state: &AppState,
     user_id: i32,

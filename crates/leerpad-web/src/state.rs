@@ -1,7 +1,8 @@
 //! What every request handler shares.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use leerpad_core::Course;
 use leerpad_store::publish::{load_version, serving_versions};
@@ -25,6 +26,7 @@ pub struct AppState {
     pub clock: Clock,
     pub courses: CourseCache,
     pub mail: Mail,
+    pub activity: ActivityThrottle,
 }
 
 impl AppState {
@@ -51,12 +53,17 @@ pub struct Served {
     pub course: Arc<Course>,
 }
 
-/// Published courses in memory, by version. Each request asks the database which
-/// version of each course is current (one small query), so every instance serves a
-/// new version as soon as it is published; only unseen versions are loaded.
+/// How long an instance trusts its knowledge of which version of a course is
+/// current: a new publish is served by every instance within this time.
+const CURRENT_TTL: Duration = Duration::from_secs(1);
+
+/// Published courses in memory, by version (versions never change, so they are kept),
+/// and which version of each course is current (asked of the database at most once
+/// per `CURRENT_TTL`), so every instance serves a new version within a second.
 #[derive(Clone, Default)]
 pub struct CourseCache {
     versions: Arc<RwLock<HashMap<i32, Arc<Course>>>>,
+    current: Arc<RwLock<HashMap<String, (i32, Instant)>>>,
 }
 
 impl CourseCache {
@@ -72,11 +79,27 @@ impl CourseCache {
 
     /// The course being served under `course_id`.
     pub async fn current(&self, state: &AppState, course_id: &str) -> AppResult<Served> {
-        let id = course_id.to_string();
-        let version_id = state
-            .db(move |c| leerpad_store::publish::serving_version(c, &id))
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let known = self
+            .current
+            .read()
+            .expect("cache lock")
+            .get(course_id)
+            .copied();
+        let version_id = match known {
+            Some((v, at)) if at.elapsed() < CURRENT_TTL => v,
+            _ => {
+                let id = course_id.to_string();
+                let v = state
+                    .db(move |c| leerpad_store::publish::serving_version(c, &id))
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                self.current
+                    .write()
+                    .expect("cache lock")
+                    .insert(course_id.to_string(), (v, Instant::now()));
+                v
+            }
+        };
         self.version(state, version_id).await
     }
 
@@ -95,5 +118,34 @@ impl CourseCache {
             .expect("cache lock")
             .insert(version_id, course.clone());
         Ok(Served { version_id, course })
+    }
+}
+
+/// How often a page view is written down as activity, per learner and page.
+const ACTIVITY_EVERY: Duration = Duration::from_secs(60);
+
+/// Page views are recorded as activity (lesson opened, last activity) at most once a
+/// minute per learner and page, so reading a course does not write on every request.
+/// What learners do (marking done, answering) is always written at once.
+#[derive(Clone, Default)]
+pub struct ActivityThrottle {
+    seen: Arc<Mutex<HashMap<(i32, String), Instant>>>,
+}
+
+impl ActivityThrottle {
+    /// Whether this view should be recorded; if so, it counts as recorded now.
+    pub fn should_record(&self, user_id: i32, page: &str) -> bool {
+        let mut seen = self.seen.lock().expect("activity lock");
+        if seen.len() > 50_000 {
+            seen.retain(|_, at| at.elapsed() < ACTIVITY_EVERY);
+        }
+        let key = (user_id, page.to_string());
+        match seen.get(&key) {
+            Some(at) if at.elapsed() < ACTIVITY_EVERY => false,
+            _ => {
+                seen.insert(key, Instant::now());
+                true
+            }
+        }
     }
 }

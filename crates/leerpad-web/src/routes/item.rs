@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm};
-use crate::progress::{after_progress, enrolled, learner_state};
+use crate::progress::{after_progress, enrolled, visit};
 use crate::routes::course::course_card;
 use crate::state::{AppState, Served};
 use crate::viewer::SignedIn;
@@ -62,10 +62,23 @@ async fn item_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id) = path.into_inner();
-    let (served, enrolment) = enrolled(&state, &who.user, &course_id).await?;
+    // Only a lesson's own id is recorded as opened; which kind it is, is known from
+    // the course (cached), before the one trip to the database.
+    let current = state.courses.current(&state, &course_id).await?;
+    let is_lesson = current
+        .course
+        .item(&leerpad_core::Id::new(item_id.clone()).map_err(|_| AppError::NotFound)?)
+        .is_some_and(|i| matches!(i.body, ItemBody::Lesson(_)));
+    let v = visit(
+        &state,
+        &who.user,
+        &course_id,
+        is_lesson.then_some(item_id.as_str()),
+    )
+    .await?;
+    let (served, enrolment, ls) = (v.served, v.enrolment, v.state);
     let (index, item) = find_item(&served, &item_id)?;
     let (prev, next) = neighbours(&served, index);
-    let ls = learner_state(&state, who.user.id, &course_id).await?;
     let p = progress(&served.course, &ls);
     let module = served
         .course
@@ -86,17 +99,7 @@ async fn item_page(
     let uid = who.user.id;
     match &item.body {
         ItemBody::Lesson(lesson) => {
-            let (cid, iid, now) = (course_id.clone(), item_id.clone(), state.clock.now());
-            state
-                .db(move |c| -> StoreResult<()> {
-                    learning::lesson_opened(c, uid, &cid, &iid, now)?;
-                    learning::record_activity(c, uid, &cid, now)
-                })
-                .await?;
-            let cid = course_id.clone();
-            let answers = state
-                .db(move |c| learning::reflections_of(c, uid, &cid))
-                .await?;
+            let answers = &v.reflections;
             let blocks: Vec<Value> = lesson
                 .blocks
                 .iter()
