@@ -54,6 +54,7 @@ pub fn build_state(
         courses: state::CourseCache::default(),
         mail: mail::Mail::new(mail_templates, wake_mail),
         activity: state::ActivityThrottle::default(),
+        sessions: state::SessionCache::default(),
     })
 }
 

@@ -27,6 +27,7 @@ pub struct AppState {
     pub courses: CourseCache,
     pub mail: Mail,
     pub activity: ActivityThrottle,
+    pub sessions: SessionCache,
 }
 
 impl AppState {
@@ -146,6 +147,45 @@ impl ActivityThrottle {
                 seen.insert(key, Instant::now());
                 true
             }
+        }
+    }
+}
+
+/// How long an instance trusts a session it has checked. Signing out, a new password
+/// or disabling an account ends sessions on this instance at once, and on other
+/// instances within this time.
+const SESSION_TTL: Duration = Duration::from_secs(5);
+
+/// Sessions recently found live in the database, with their user.
+#[derive(Clone, Default)]
+pub struct SessionCache {
+    live: Arc<RwLock<HashMap<String, (leerpad_store::accounts::User, Instant)>>>,
+}
+
+impl SessionCache {
+    pub fn get(&self, session_id: &str) -> Option<leerpad_store::accounts::User> {
+        match self.live.read().expect("session lock").get(session_id) {
+            Some((user, at)) if at.elapsed() < SESSION_TTL => Some(user.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&self, session_id: &str, user: leerpad_store::accounts::User) {
+        let mut live = self.live.write().expect("session lock");
+        if live.len() > 50_000 {
+            live.retain(|_, (_, at)| at.elapsed() < SESSION_TTL);
+        }
+        live.insert(session_id.to_string(), (user, Instant::now()));
+    }
+
+    /// Forgets one session, or (with `user_id`) every session of a user.
+    pub fn forget(&self, session_id: Option<&str>, user_id: Option<i32>) {
+        let mut live = self.live.write().expect("session lock");
+        if let Some(sid) = session_id {
+            live.remove(sid);
+        }
+        if let Some(uid) = user_id {
+            live.retain(|_, (u, _)| u.id != uid);
         }
     }
 }

@@ -128,8 +128,17 @@ pub async fn resolve(
     let (user, session_id) = match req.cookie(SESSION_COOKIE) {
         Some(cookie) => match state.keys.verify_session(cookie.value()) {
             Some(claims) if claims.exp > now.and_utc().timestamp() => {
-                let sid = claims.sid.clone();
-                let user = state.db(move |c| session_user(c, &sid, now)).await?;
+                let user = match state.sessions.get(&claims.sid) {
+                    Some(u) => Some(u),
+                    None => {
+                        let sid = claims.sid.clone();
+                        let found = state.db(move |c| session_user(c, &sid, now)).await?;
+                        if let Some(u) = &found {
+                            state.sessions.put(&claims.sid, u.clone());
+                        }
+                        found
+                    }
+                };
                 match user {
                     Some(u) if u.id.to_string() == claims.sub => {
                         if now.and_utc().timestamp() - claims.iat > ROTATE_AFTER_MINUTES * 60 {

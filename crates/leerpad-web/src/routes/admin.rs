@@ -84,6 +84,7 @@ async fn set_disabled(
     state
         .db(move |c| accounts::set_disabled(c, id, disable, now))
         .await?;
+    state.sessions.forget(None, Some(id));
     let notice = if disable {
         "account-disabled"
     } else {
@@ -190,5 +191,6 @@ async fn save_settings(
     state
         .db(move |c| accounts::set_profile(c, id, &name, lang))
         .await?;
+    state.sessions.forget(None, Some(id));
     Ok(see_other("/me?notice=saved"))
 }

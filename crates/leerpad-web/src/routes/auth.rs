@@ -490,6 +490,7 @@ async fn reset_confirm(
             revoke_all_sessions(c, id, now)
         })
         .await?;
+    state.sessions.forget(None, Some(id));
     start_session(&state, &user, "/?notice=password-changed").await
 }
 
@@ -570,6 +571,7 @@ async fn sign_out(
 ) -> AppResult<HttpResponse> {
     if let Some(sid) = viewer.session_id.clone() {
         let now = state.clock.now();
+        state.sessions.forget(Some(&sid), None);
         state.db(move |c| revoke_session(c, &sid, now)).await?;
     }
     let mut res = see_other("/?notice=signed-out");
@@ -601,6 +603,7 @@ async fn choose_language(
         state
             .db(move |c| set_profile(c, user.id, &name, lang))
             .await?;
+        state.sessions.forget(None, Some(user.id));
     }
     let mut res = see_other(safe_next(f.next.as_deref()));
     let cookie = actix_web::cookie::Cookie::build(LANG_COOKIE, lang)
