@@ -1,0 +1,117 @@
+//! The theme: a custom theme overrides templates, static files and texts; Dutch and
+//! English are complete.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use support::{test_app, Browser};
+
+fn keys(file: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let table: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    table.keys().cloned().collect()
+}
+
+#[test]
+fn dutch_and_english_interface_texts_have_the_same_keys() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/default/i18n");
+    let (nl, en) = (keys(&dir.join("nl.toml")), keys(&dir.join("en.toml")));
+    let only_nl: Vec<_> = nl.difference(&en).collect();
+    let only_en: Vec<_> = en.difference(&nl).collect();
+    assert!(
+        only_nl.is_empty() && only_en.is_empty(),
+        "only in nl: {only_nl:?}; only in en: {only_en:?}"
+    );
+}
+
+#[test]
+fn every_text_a_template_asks_for_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/default");
+    let nl = keys(&root.join("i18n/nl.toml"));
+    let call = regex::Regex::new(r#"t\("([a-z0-9.-]+)"[,)]"#).unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for c in call.captures_iter(&text) {
+            if !nl.contains(&c[1]) {
+                missing.push(format!(
+                    "{}: {}",
+                    path.file_name().unwrap().to_string_lossy(),
+                    &c[1]
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "texts missing from i18n/nl.toml: {missing:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_custom_theme_overrides_templates_static_files_and_texts() {
+    let theme = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(theme.path().join("templates")).unwrap();
+    std::fs::create_dir_all(theme.path().join("static")).unwrap();
+    std::fs::create_dir_all(theme.path().join("i18n")).unwrap();
+    std::fs::write(
+        theme.path().join("templates/catalogue.html.j2"),
+        "{% extends \"base.html.j2\" %}{% block content %}<h1>Gemeente Voorbeeld leert</h1>{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(
+        theme.path().join("static/logo.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>Voorbeeld</title></svg>",
+    )
+    .unwrap();
+    std::fs::write(
+        theme.path().join("static/leerpad.css"),
+        ":root { --brand: #006644; }",
+    )
+    .unwrap();
+    std::fs::write(
+        theme.path().join("i18n/nl.toml"),
+        "\"site.name\" = \"Voorbeeld Academie\"\n",
+    )
+    .unwrap();
+    let dir = theme.path().to_path_buf();
+    let app = test_app(move |c| c.theme_dir = Some(dir)).await;
+    let mut b = Browser::default();
+    let page = b.get(&app.service, "/courses").await;
+    page.assert_status(200);
+    assert!(
+        page.body.contains("Gemeente Voorbeeld leert"),
+        "template overridden"
+    );
+    assert!(page.body.contains("Voorbeeld Academie"), "text overridden");
+    let sign_in = b.get(&app.service, "/auth/sign-in").await;
+    assert!(
+        sign_in.body.contains("Met je wachtwoord"),
+        "other texts keep the default"
+    );
+    assert!(b
+        .get(&app.service, "/static/logo.svg")
+        .await
+        .body
+        .contains("Voorbeeld"));
+    assert!(b
+        .get(&app.service, "/static/leerpad.css")
+        .await
+        .body
+        .contains("#006644"));
+    assert!(
+        b.get(&app.service, "/static/leerpad.js")
+            .await
+            .body
+            .contains("use strict"),
+        "files it lacks come from the default"
+    );
+    b.get(&app.service, "/static/../Cargo.toml")
+        .await
+        .assert_status(404);
+}
