@@ -12,6 +12,7 @@ mod error;
 mod mail;
 mod page;
 mod progress;
+mod quiz_flow;
 mod routes;
 mod security;
 mod state;

@@ -10,14 +10,14 @@ use leerpad_core::completion::{is_done, progress};
 use leerpad_core::grading::{self, Answer};
 use leerpad_core::{ItemBody, Quiz};
 use leerpad_store::learning;
-use leerpad_store::StoreResult;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AppError;
 use crate::progress::{after_progress, enrolled, learner_state};
+use crate::quiz_flow;
 use crate::routes::course::course_card;
-use crate::routes::item::{attempt_seed, pattern_matches};
+use crate::routes::item::attempt_seed;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -226,31 +226,7 @@ async fn start_attempt(
     let (course_id, item_id) = path.into_inner();
     let (served, _) = enrolled(&state, &u, &course_id).await?;
     let q = quiz(&served, &item_id)?;
-    let (uid, cid, iid) = (u.id, course_id.clone(), item_id.clone());
-    let attempts = state
-        .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
-        .await?;
-    let attempt = match attempts.iter().find(|a| a.submitted_at.is_none()) {
-        Some(open) => open.clone(),
-        None => {
-            if !grading::may_attempt(q, attempts.len() as u32) {
-                return Err(AppError::BadRequest("no attempts left for this quiz".into()).into());
-            }
-            let ids: Vec<String> = grading::draw_questions(q, rand::random())
-                .iter()
-                .map(|q| q.id.to_string())
-                .collect();
-            let (cid, iid, vid, now) = (
-                course_id.clone(),
-                item_id.clone(),
-                served.version_id,
-                state.clock.now(),
-            );
-            state
-                .db(move |c| learning::start_attempt(c, uid, &cid, &iid, vid, &ids, now))
-                .await?
-        }
-    };
+    let attempt = quiz_flow::start(&state, &u, &served, q, &item_id).await?;
     let questions: Vec<_> = attempt
         .questions()
         .iter()
@@ -309,85 +285,13 @@ async fn submit_answer(
     }
     let served = state.courses.version(&state, attempt.version_id).await?;
     let q = quiz(&served, &item_id)?;
-    let ids = attempt.questions();
-    if !ids.contains(&body.question) {
-        return Err(
-            AppError::BadRequest("that question is not part of this attempt".into()).into(),
-        );
-    }
-    let question = q
-        .pools
-        .iter()
-        .flat_map(|p| &p.questions)
-        .find(|x| x.id.as_str() == body.question)
-        .ok_or(AppError::NotFound)?;
-    let matcher = pattern_matches;
-    let result = grading::grade_with(question, &body.answer, &matcher)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let answer_json =
-        serde_json::to_string(&body.answer).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (cid, qid, now, correct, points) = (
-        attempt.course_id.clone(),
-        body.question.clone(),
-        state.clock.now(),
-        result.correct,
-        result.points as i32,
-    );
-    let (saved, all) = state
-        .db(move |c| -> StoreResult<(bool, Vec<learning::AnswerRow>)> {
-            let saved = learning::save_answer(
-                c,
-                attempt_id,
-                &cid,
-                &qid,
-                &answer_json,
-                correct,
-                points,
-                now,
-            )?;
-            Ok((saved, learning::answers(c, attempt_id)?))
-        })
-        .await?;
-    if !saved {
+    let answered = quiz_flow::answer(&state, &u, &attempt, q, &body.question, &body.answer).await?;
+    if !answered.saved {
         return Err(AppError::BadRequest("that question was answered already".into()).into());
     }
-    let mut finished = None;
-    if ids
-        .iter()
-        .all(|id| all.iter().any(|a| &a.question_id == id))
-    {
-        let results: Vec<_> = ids
-            .iter()
-            .filter_map(|id| {
-                let question = q
-                    .pools
-                    .iter()
-                    .flat_map(|p| &p.questions)
-                    .find(|x| x.id.as_str() == id)?;
-                let row = all.iter().find(|a| &a.question_id == id)?;
-                grading::grade_with(question, &serde_json::from_str(&row.answer).ok()?, &matcher)
-                    .ok()
-            })
-            .collect();
-        let s = grading::score(q, &results);
-        let now = state.clock.now();
-        state
-            .db(move |c| {
-                learning::finish_attempt(
-                    c,
-                    attempt_id,
-                    s.points as i32,
-                    s.max_points as i32,
-                    s.passed,
-                    now,
-                )
-            })
-            .await?;
-        let current = state.courses.current(&state, &attempt.course_id).await?;
-        after_progress(&state, viewer.user.as_ref().expect("signed in"), &current).await?;
-        finished = Some(
-            json!({ "points": s.points, "max_points": s.max_points, "percent": s.percent, "passed": s.passed }),
-        );
-    }
+    let (result, finished) = (
+        answered.result,
+        answered.score.map(|s| json!({ "points": s.points, "max_points": s.max_points, "percent": s.percent, "passed": s.passed })),
+    );
     Ok(HttpResponse::Ok().json(json!({ "result": result, "finished": finished })))
 }

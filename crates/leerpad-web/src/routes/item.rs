@@ -2,7 +2,7 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use leerpad_core::completion::{is_done, progress};
-use leerpad_core::grading::{self, Answer, QuestionResult};
+use leerpad_core::grading::{self, Answer};
 use leerpad_core::scenario_play;
 use leerpad_core::{Item, ItemBody, LessonBlock, Question, QuestionKind, Quiz, Scenario};
 use leerpad_store::learning::{self, Attempt, Run};
@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm};
 use crate::progress::{after_progress, enrolled, visit};
+use crate::quiz_flow::{self, find_question};
 use crate::routes::course::course_card;
 use crate::state::{AppState, Served};
 use crate::viewer::SignedIn;
@@ -264,38 +265,7 @@ async fn start_attempt(
     let (course_id, item_id) = path.into_inner();
     let (served, _) = enrolled(&state, &who.user, &course_id).await?;
     let quiz = quiz_of(&served, &item_id)?;
-    let (uid, cid, iid) = (who.user.id, course_id.clone(), item_id.clone());
-    let attempts = state
-        .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
-        .await?;
-    if let Some(open) = attempts.iter().find(|a| a.submitted_at.is_none()) {
-        return Ok(see_other(format!(
-            "/courses/{course_id}/{item_id}/attempts/{}",
-            open.id
-        )));
-    }
-    if !grading::may_attempt(quiz, attempts.len() as u32) {
-        return Err(AppError::BadRequest(
-            "no attempts left for this quiz".into(),
-        ));
-    }
-    let seed: u64 = rand::random();
-    let questions: Vec<String> = grading::draw_questions(quiz, seed)
-        .iter()
-        .map(|q| q.id.to_string())
-        .collect();
-    let (cid, iid, vid, now) = (
-        course_id.clone(),
-        item_id.clone(),
-        served.version_id,
-        state.clock.now(),
-    );
-    let attempt = state
-        .db(move |c| -> StoreResult<Attempt> {
-            learning::record_activity(c, uid, &cid, now)?;
-            learning::start_attempt(c, uid, &cid, &iid, vid, &questions, now)
-        })
-        .await?;
+    let attempt = quiz_flow::start(&state, &who.user, &served, quiz, &item_id).await?;
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}/attempts/{}",
         attempt.id
@@ -340,15 +310,7 @@ async fn attempt_page(
     let answers = state.db(move |c| learning::answers(c, attempt_id)).await?;
     let ids = attempt.questions();
     let seed = attempt_seed(&attempt);
-    let results: Vec<(String, QuestionResult, Answer)> = answers
-        .iter()
-        .filter_map(|a| {
-            let question = find_question(quiz, &a.question_id)?;
-            let answer: Answer = serde_json::from_str(&a.answer).ok()?;
-            let r = grading::grade_with(question, &answer, &pattern_matches).ok()?;
-            Some((a.question_id.clone(), r, answer))
-        })
-        .collect();
+    let results = quiz_flow::results(quiz, &answers);
     let mut ctx = json!({
         "course": course_card(&served.course),
         "item": { "id": item.id, "title": item.title },
@@ -454,89 +416,21 @@ async fn submit_answer(
         )));
     }
     let quiz = quiz_of(&served, &item_id)?;
-    let ids = attempt.questions();
-    if !ids.contains(&form.question) {
-        return Err(AppError::BadRequest(
-            "that question is not part of this attempt".into(),
-        ));
-    }
-    let question = find_question(quiz, &form.question).ok_or(AppError::NotFound)?;
+    let question = find_question(quiz, &form.question)
+        .ok_or_else(|| AppError::BadRequest("that question is not part of this attempt".into()))?;
     let answer = parse_answer(question, &form).map_err(AppError::BadRequest)?;
-    let result = grading::grade_with(question, &answer, &pattern_matches)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let (cid, qid, now) = (course_id.clone(), form.question.clone(), state.clock.now());
-    let answer_json =
-        serde_json::to_string(&answer).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (correct, points) = (result.correct, result.points as i32);
-    let all = state
-        .db(move |c| -> StoreResult<Vec<learning::AnswerRow>> {
-            learning::save_answer(
-                c,
-                attempt_id,
-                &cid,
-                &qid,
-                &answer_json,
-                correct,
-                points,
-                now,
-            )?;
-            learning::answers(c, attempt_id)
-        })
-        .await?;
-    if ids
-        .iter()
-        .all(|id| all.iter().any(|a| &a.question_id == id))
-    {
-        // Every question answered: score the attempt.
-        let results: Vec<QuestionResult> = ids
-            .iter()
-            .filter_map(|id| {
-                let question = find_question(quiz, id)?;
-                let row = all.iter().find(|a| &a.question_id == id)?;
-                let answer: Answer = serde_json::from_str(&row.answer).ok()?;
-                grading::grade_with(question, &answer, &pattern_matches).ok()
-            })
-            .collect();
-        let s = grading::score(quiz, &results);
-        let now = state.clock.now();
-        state
-            .db(move |c| {
-                learning::finish_attempt(
-                    c,
-                    attempt_id,
-                    s.points as i32,
-                    s.max_points as i32,
-                    s.passed,
-                    now,
-                )
-            })
-            .await?;
-        after_progress(&state, &who.user, &served).await?;
-    }
+    // A second submit of the same question (a double click) just shows its feedback.
+    quiz_flow::answer(&state, &who.user, &attempt, quiz, &form.question, &answer).await?;
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}/attempts/{attempt_id}?answered={}",
         form.question
     )))
 }
 
-fn find_question<'q>(quiz: &'q Quiz, id: &str) -> Option<&'q Question> {
-    quiz.pools
-        .iter()
-        .flat_map(|p| &p.questions)
-        .find(|q| q.id.as_str() == id)
-}
-
 /// The seed for presenting options in shuffled order, stable for an attempt.
 pub fn attempt_seed(attempt: &Attempt) -> u64 {
     (attempt.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ attempt.started_at.and_utc().timestamp() as u64
-}
-
-pub fn pattern_matches(pattern: &str, answer: &str, case_sensitive: bool) -> bool {
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .case_insensitive(!case_sensitive)
-        .build()
-        .is_ok_and(|re| re.is_match(answer))
 }
 
 /// A question as its form shows it, options in presentation order.
