@@ -1,13 +1,40 @@
-//! Static theme files and the health check.
+//! Static theme files, the health check, and the page for paths no route knows.
 
-use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, web, HttpRequest, HttpResponse, ResponseError};
+use serde_json::json;
 
 use crate::error::{AppError, AppResult};
+use crate::page::render;
+use crate::routes::api::ApiError;
 use crate::state::AppState;
+use crate::viewer::Viewer;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(static_file).service(health);
+    cfg.service(static_file)
+        .service(health)
+        .default_service(web::to(not_found));
+}
+
+/// Any path no route knows: the not-found page in the viewer's language and with
+/// the site's menu (JSON under `/api/`), rather than an empty 404.
+async fn not_found(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    if req.path().starts_with("/api/") {
+        return Ok(ApiError::from(AppError::NotFound).error_response());
+    }
+    let mut res = render(
+        &state,
+        &viewer,
+        &req,
+        "error.html.j2",
+        json!({ "key": "error.not-found", "status": 404 }),
+    )?;
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    Ok(res)
 }
 
 #[get("/static/{path:.*}")]
