@@ -10,6 +10,7 @@ mod clock;
 pub mod config;
 mod error;
 mod mail;
+pub mod nudges;
 mod page;
 mod progress;
 mod quiz_flow;
@@ -56,6 +57,7 @@ pub fn build_state(
         mail: mail::Mail::new(mail_templates, wake_mail),
         activity: state::ActivityThrottle::default(),
         sessions: state::SessionCache::default(),
+        learners: state::LearnerCache::default(),
     })
 }
 
@@ -84,6 +86,7 @@ pub fn app(
         .configure(routes::api::routes)
         .configure(routes::course::routes)
         .configure(routes::item::routes)
+        .configure(routes::notifications::routes)
 }
 
 fn security_headers() -> DefaultHeaders {

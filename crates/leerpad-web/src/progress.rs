@@ -20,6 +20,8 @@ pub async fn enrolled(
     course_id: &str,
 ) -> AppResult<(Served, Enrolment)> {
     let served = state.courses.current(state, course_id).await?;
+    // Callers go on to change the learner's records: what was cached is out of date.
+    state.learners.forget(user.id, course_id);
     let (uid, cid, now) = (user.id, course_id.to_string(), state.clock.now());
     let listed = served.course.visibility == Visibility::Listed;
     let enrolment = state
@@ -61,31 +63,34 @@ pub async fn visit(
                 .should_record(user.id, &format!("{course_id}/{l}"))
         })
         .map(str::to_string);
-    let want_reflections = lesson.is_some();
     let (uid, cid, now) = (user.id, course_id.to_string(), state.clock.now());
-    let (enrolment, finished, reflections) = state
-        .db(move |c| {
-            let enrolment = match learning::enrolment(c, uid, &cid)? {
-                Some(e) => Some(e),
-                None if listed => Some(learning::enrol(c, uid, &cid, now)?),
-                None => None,
-            };
-            let Some(enrolment) = enrolment else {
-                return Ok((None, Default::default(), Vec::new()));
-            };
-            if let Some(item) = &record {
-                learning::lesson_opened(c, uid, &cid, item, now)?;
-                learning::record_activity(c, uid, &cid, now)?;
+    let cached = if record.is_none() { state.learners.get(uid, course_id) } else { None };
+    let (enrolment, finished, reflections) = match cached {
+        Some(known) => known,
+        None => {
+            let fresh = state
+                .db(move |c| {
+                    let enrolment = match learning::enrolment(c, uid, &cid)? {
+                        Some(e) => Some(e),
+                        None if listed => Some(learning::enrol(c, uid, &cid, now)?),
+                        None => None,
+                    };
+                    let Some(enrolment) = enrolment else {
+                        return Ok((None, Default::default(), Vec::new()));
+                    };
+                    if let Some(item) = &record {
+                        learning::lesson_opened(c, uid, &cid, item, now)?;
+                        learning::record_activity(c, uid, &cid, now)?;
+                    }
+                    Ok((Some(enrolment), learning::finished(c, uid, &cid)?, learning::reflections_of(c, uid, &cid)?))
+                })
+                .await?;
+            if fresh.0.is_some() {
+                state.learners.put(uid, course_id, fresh.clone());
             }
-            let finished = learning::finished(c, uid, &cid)?;
-            let reflections = if want_reflections {
-                learning::reflections_of(c, uid, &cid)?
-            } else {
-                Vec::new()
-            };
-            Ok((Some(enrolment), finished, reflections))
-        })
-        .await?;
+            fresh
+        }
+    };
     let enrolment = enrolment.ok_or(AppError::NotFound)?;
     Ok(Visit {
         served,
@@ -161,6 +166,7 @@ pub async fn after_progress(state: &AppState, user: &User, served: &Served) -> A
             Ok(())
         })
         .await?;
+    state.learners.forget(user.id, course.id.as_str());
     Ok(p)
 }
 

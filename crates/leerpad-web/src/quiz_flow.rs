@@ -42,12 +42,14 @@ pub async fn start(
         served.version_id,
         state.clock.now(),
     );
-    state
+    let attempt = state
         .db(move |c| -> StoreResult<Attempt> {
             learning::record_activity(c, uid, &cid, now)?;
             learning::start_attempt(c, uid, &cid, &iid, vid, &questions, now)
         })
-        .await
+        .await?;
+    state.learners.forget(user.id, served.course.id.as_str());
+    Ok(attempt)
 }
 
 pub fn find_question<'q>(quiz: &'q Quiz, id: &str) -> Option<&'q Question> {

@@ -28,6 +28,7 @@ pub struct AppState {
     pub mail: Mail,
     pub activity: ActivityThrottle,
     pub sessions: SessionCache,
+    pub learners: LearnerCache,
 }
 
 impl AppState {
@@ -187,5 +188,43 @@ impl SessionCache {
         if let Some(uid) = user_id {
             live.retain(|_, (u, _)| u.id != uid);
         }
+    }
+}
+
+/// How long an instance trusts what it read of a learner's records in a course.
+/// Changes made through this instance are seen at once; through another, within this.
+const LEARNER_TTL: Duration = Duration::from_secs(2);
+
+type LearnerRecords = (
+    Option<leerpad_store::learning::Enrolment>,
+    leerpad_store::learning::Finished,
+    Vec<(String, String, chrono::NaiveDateTime)>,
+);
+
+/// A learner's enrolment, finished items and reflections per course, as last read,
+/// so reading lessons does not ask the database on every page.
+#[derive(Clone, Default)]
+pub struct LearnerCache {
+    known: Arc<RwLock<HashMap<(i32, String), (LearnerRecords, Instant)>>>,
+}
+
+impl LearnerCache {
+    pub fn get(&self, user_id: i32, course_id: &str) -> Option<LearnerRecords> {
+        match self.known.read().expect("learner lock").get(&(user_id, course_id.to_string())) {
+            Some((records, at)) if at.elapsed() < LEARNER_TTL => Some(records.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&self, user_id: i32, course_id: &str, records: LearnerRecords) {
+        let mut known = self.known.write().expect("learner lock");
+        if known.len() > 50_000 {
+            known.retain(|_, (_, at)| at.elapsed() < LEARNER_TTL);
+        }
+        known.insert((user_id, course_id.to_string()), (records, Instant::now()));
+    }
+
+    pub fn forget(&self, user_id: i32, course_id: &str) {
+        self.known.write().expect("learner lock").remove(&(user_id, course_id.to_string()));
     }
 }
