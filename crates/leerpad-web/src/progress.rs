@@ -64,7 +64,11 @@ pub async fn visit(
         })
         .map(str::to_string);
     let (uid, cid, now) = (user.id, course_id.to_string(), state.clock.now());
-    let cached = if record.is_none() { state.learners.get(uid, course_id) } else { None };
+    let cached = if record.is_none() {
+        state.learners.get(uid, course_id)
+    } else {
+        None
+    };
     let (enrolment, finished, reflections) = match cached {
         Some(known) => known,
         None => {
@@ -82,7 +86,11 @@ pub async fn visit(
                         learning::lesson_opened(c, uid, &cid, item, now)?;
                         learning::record_activity(c, uid, &cid, now)?;
                     }
-                    Ok((Some(enrolment), learning::finished(c, uid, &cid)?, learning::reflections_of(c, uid, &cid)?))
+                    Ok((
+                        Some(enrolment),
+                        learning::finished(c, uid, &cid)?,
+                        learning::reflections_of(c, uid, &cid)?,
+                    ))
                 })
                 .await?;
             if fresh.0.is_some() {

@@ -210,7 +210,12 @@ pub struct LearnerCache {
 
 impl LearnerCache {
     pub fn get(&self, user_id: i32, course_id: &str) -> Option<LearnerRecords> {
-        match self.known.read().expect("learner lock").get(&(user_id, course_id.to_string())) {
+        match self
+            .known
+            .read()
+            .expect("learner lock")
+            .get(&(user_id, course_id.to_string()))
+        {
             Some((records, at)) if at.elapsed() < LEARNER_TTL => Some(records.clone()),
             _ => None,
         }
@@ -225,6 +230,9 @@ impl LearnerCache {
     }
 
     pub fn forget(&self, user_id: i32, course_id: &str) {
-        self.known.write().expect("learner lock").remove(&(user_id, course_id.to_string()));
+        self.known
+            .write()
+            .expect("learner lock")
+            .remove(&(user_id, course_id.to_string()));
     }
 }
