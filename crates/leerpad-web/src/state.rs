@@ -201,11 +201,14 @@ type LearnerRecords = (
     Vec<(String, String, chrono::NaiveDateTime)>,
 );
 
+/// Per (user id, course id): the records and when they were read.
+type LearnerMap = HashMap<(i32, String), (LearnerRecords, Instant)>;
+
 /// A learner's enrolment, finished items and reflections per course, as last read,
 /// so reading lessons does not ask the database on every page.
 #[derive(Clone, Default)]
 pub struct LearnerCache {
-    known: Arc<RwLock<HashMap<(i32, String), (LearnerRecords, Instant)>>>,
+    known: Arc<RwLock<LearnerMap>>,
 }
 
 impl LearnerCache {
