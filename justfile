@@ -41,6 +41,10 @@ test-postgres:
 bench-web:
     bash crates/leerpad-bench/bench-web.sh
 
+# Email nudges: the runner over 100,000 generated enrolments on SQLite (time, peak memory).
+bench-nudges *args:
+    cargo run --release --quiet -p leerpad-bench --bin leerpad-bench-nudges -- {{args}}
+
 # Accept changed insta snapshots after reviewing them.
 snapshots:
     INSTA_UPDATE=always cargo test --workspace

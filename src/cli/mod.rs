@@ -3,6 +3,7 @@
 mod check;
 mod compile;
 mod migrate;
+mod nudge;
 mod publish;
 mod serve;
 
@@ -34,6 +35,8 @@ pub enum Command {
     Migrate(migrate::Args),
     /// Run the web server (and the email worker), publishing courses/ when it changed.
     Serve(serve::Args),
+    /// Email nudges: queue the reminders that are due (`nudge run`).
+    Nudge(nudge::Args),
 }
 
 /// Where the database is.
@@ -83,5 +86,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publish(args) => publish::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Nudge(args) => nudge::run(args),
     }
 }

@@ -1,5 +1,5 @@
 //! `leerpad serve`: publish the courses if they changed, start the email worker and
-//! serve the site until Ctrl-C or SIGTERM.
+//! the nudge runner, and serve the site until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +13,7 @@ use leerpad_core::Role;
 use leerpad_mail::{Mailer, OutboxWorker, WorkerConfig};
 use leerpad_store::accounts::{self, NewUser, TokenPurpose};
 use leerpad_store::{publish, Db, PublishInput, PublishOptions, PublishStatus, StoreError};
+use leerpad_web::nudges::NudgeRunner;
 use leerpad_web::{build_state, Clock, Config};
 
 use super::check::report;
@@ -51,8 +52,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let _ = stop_rx.await;
         });
         let waker = worker.clone();
+        let nudge_minutes = config.nudge_interval_minutes;
         let state = build_state(config, db, Clock::default(), Arc::new(move || waker.wake()))?;
+        // Nudges: queued every few minutes, then the worker is woken to send them.
+        let nudges = if nudge_minutes > 0 {
+            let runner = NudgeRunner::from_state(&state).context("the nudge email templates do not work")?;
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let waker = worker.clone();
+            let task = Arc::new(runner).spawn(
+                Duration::from_secs(60 * u64::from(nudge_minutes)),
+                move || waker.wake(),
+                async move {
+                    let _ = rx.await;
+                },
+            );
+            Some((tx, task))
+        } else {
+            tracing::info!("nudges are off (nudge_interval_minutes = 0)");
+            None
+        };
         let served = leerpad_web::serve(state).await;
+        if let Some((tx, task)) = nudges {
+            let _ = tx.send(());
+            let _ = task.await;
+        }
         let _ = stop_tx.send(());
         let _ = worker_task.await;
         tracing::info!("stopped");

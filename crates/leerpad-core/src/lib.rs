@@ -7,7 +7,8 @@
 //!
 //! The rules the web server applies: [`grading`] (answers, drawing questions,
 //! scores, attempts), [`completion`] (progress and course completion) and
-//! [`scenario_play`] (following a scenario's choices). Their types are re-exported
+//! [`scenario_play`] (following a scenario's choices), and [`nudges`] (which reminder
+//! email is due for an enrolment). Their types are re-exported
 //! here; call their functions through the module (`grading::grade`,
 //! `completion::progress`, `scenario_play::replay`).
 
@@ -16,6 +17,7 @@ pub mod course;
 pub mod grading;
 pub mod hash;
 pub mod id;
+pub mod nudges;
 pub mod role;
 pub mod scenario_play;
 pub mod trackable;

@@ -22,7 +22,17 @@ use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior, 
 use serde::Serialize;
 
 /// The messages the default theme has, by name.
-pub const MESSAGES: &[&str] = &["magic-link", "verify-email", "password-reset", "invitation"];
+pub const MESSAGES: &[&str] = &[
+    "magic-link",
+    "verify-email",
+    "password-reset",
+    "invitation",
+    "nudge-not-started",
+    "nudge-inactive",
+    "nudge-deadline-approaching",
+    "nudge-deadline-passed",
+    "nudge-completed",
+];
 
 /// The default language, used when none (or an empty one) is given.
 pub const DEFAULT_LANG: &str = "nl";
@@ -50,6 +60,25 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "invitation/subject.txt.j2",
     "invitation/body.txt.j2",
     "invitation/body.html.j2",
+    "nudge-footer.txt.j2",
+    "nudge-footer.html.j2",
+    "nudge-progress.txt.j2",
+    "nudge-progress.html.j2",
+    "nudge-not-started/subject.txt.j2",
+    "nudge-not-started/body.txt.j2",
+    "nudge-not-started/body.html.j2",
+    "nudge-inactive/subject.txt.j2",
+    "nudge-inactive/body.txt.j2",
+    "nudge-inactive/body.html.j2",
+    "nudge-deadline-approaching/subject.txt.j2",
+    "nudge-deadline-approaching/body.txt.j2",
+    "nudge-deadline-approaching/body.html.j2",
+    "nudge-deadline-passed/subject.txt.j2",
+    "nudge-deadline-passed/body.txt.j2",
+    "nudge-deadline-passed/body.html.j2",
+    "nudge-completed/subject.txt.j2",
+    "nudge-completed/body.txt.j2",
+    "nudge-completed/body.html.j2",
 ];
 
 #[derive(Debug, thiserror::Error)]

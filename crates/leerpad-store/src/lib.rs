@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod db;
 pub mod error;
 pub mod learning;
+pub mod nudges;
 pub mod outbox;
 pub mod publish;
 pub mod schema;

@@ -21,6 +21,7 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamp>,
         disabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        notifications -> Text,
     }
 }
 
@@ -205,6 +206,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    nudge_log (user_id, course_id, rule_id, period) {
+        user_id -> Integer,
+        course_id -> Text,
+        rule_id -> Text,
+        period -> Text,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Integer,
         at -> Timestamp,
@@ -251,6 +262,7 @@ diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(course_versions -> courses (course_id));
 diesel::joinable!(enrolments -> courses (course_id));
+diesel::joinable!(nudge_log -> courses (course_id));
 diesel::joinable!(certificates -> course_versions (version_id));
 diesel::joinable!(quiz_attempts -> course_versions (version_id));
 diesel::joinable!(scenario_runs -> course_versions (version_id));
@@ -274,6 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reflections,
     certificates,
     email_outbox,
+    nudge_log,
     audit_log,
     sessions,
     login_tokens,

@@ -35,6 +35,10 @@ pub struct Config {
     /// Secret for signing sessions and tokens; default: generated into
     /// `<data_dir>/secret.key` at first start.
     pub secret: Option<String>,
+    /// How often `leerpad serve` looks for email nudges that are due; 0: never.
+    pub nudge_interval_minutes: u32,
+    /// Nudges queued per run at most; the rest wait for the next run.
+    pub nudge_max_per_run: u32,
     pub mail: MailConfig,
 }
 
@@ -87,6 +91,8 @@ impl Default for Config {
             session_hours: 12,
             admin_email: "admin@localhost".into(),
             secret: None,
+            nudge_interval_minutes: 15,
+            nudge_max_per_run: 5_000,
             mail: MailConfig::default(),
         }
     }
@@ -157,6 +163,14 @@ impl Config {
                 "starttls" | "tls" | "none"
             ),
             "`mail.smtp_security` must be starttls, tls or none"
+        );
+        anyhow::ensure!(
+            self.nudge_interval_minutes <= 24 * 60,
+            "`nudge_interval_minutes` must be between 0 (off) and 1440 (a day)"
+        );
+        anyhow::ensure!(
+            self.nudge_max_per_run >= 1,
+            "`nudge_max_per_run` must be at least 1"
         );
         if let Some(secret) = &self.secret {
             anyhow::ensure!(
@@ -230,6 +244,8 @@ impl fmt::Debug for Config {
             .field("courses_dir", &self.courses_dir)
             .field("theme_dir", &self.theme_dir)
             .field("registration", &self.registration)
+            .field("nudge_interval_minutes", &self.nudge_interval_minutes)
+            .field("nudge_max_per_run", &self.nudge_max_per_run)
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("mail.smtp_host", &self.mail.smtp_host)
             .field(

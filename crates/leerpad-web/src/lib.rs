@@ -10,6 +10,7 @@ mod clock;
 pub mod config;
 mod error;
 mod mail;
+pub mod nudges;
 mod page;
 mod progress;
 mod quiz_flow;
@@ -85,6 +86,7 @@ pub fn app(
         .configure(routes::api::routes)
         .configure(routes::course::routes)
         .configure(routes::item::routes)
+        .configure(routes::notifications::routes)
 }
 
 fn security_headers() -> DefaultHeaders {

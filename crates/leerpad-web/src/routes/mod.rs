@@ -6,4 +6,5 @@ pub mod api;
 pub mod auth;
 pub mod course;
 pub mod item;
+pub mod notifications;
 pub mod support;

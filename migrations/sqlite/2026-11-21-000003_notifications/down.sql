@@ -1,0 +1,2 @@
+DROP TABLE nudge_log;
+ALTER TABLE users DROP COLUMN notifications;
