@@ -148,6 +148,16 @@ impl<'t, 'c> Renderer<'t, 'c> {
                     attrs,
                 }) => {
                     let end = find_end(&events, i);
+                    if *level == pulldown_cmark::HeadingLevel::H1 && self.in_lesson {
+                        // The lesson's title is the page's one h1: a second one breaks
+                        // the outline that screen-reader users navigate by.
+                        self.warning(
+                            "heading-level",
+                            range.start,
+                            "a `#` heading in a lesson: the lesson's title is already the page's main heading".into(),
+                        )
+                        .hint = Some("start the lesson's sections at `##`".into());
+                    }
                     let anchor = match id {
                         Some(id) => id.to_string(),
                         None => self.unique_anchor(&plain_text(&events[i + 1..end])),

@@ -118,6 +118,7 @@ const CASES: &[Case] = &[
     case("choices and ending", &[(SCENARIO, Some("id: sc\ntitle: S\nsteps:\n  - id: a\n    text: T\n    choices:\n      - label: V\n        next: a\n    ending:\n      outcome: best\n      debrief: D\n"))], "step-choices-and-ending", SCENARIO, (10, 7), "both choices and an ending"),
     // warnings
     case("image without alt", &[(LESSON2, Some("---\nid: les2\ntitle: T\n---\n\n![](../assets/a.png)\n"))], "missing-alt-text", LESSON2, (6, 1), "no alt text"),
+    case("h1 in a lesson", &[(LESSON, Some("---\nid: les\ntitle: Les\n---\n\n# Titel\n\nTekst\n"))], "heading-level", LESSON, (6, 1), "##"),
     case("empty lesson", &[(LESSON2, Some("---\nid: les2\ntitle: T\n---\n\n"))], "empty-lesson", LESSON2, (5, 1), "no text"),
     case("script in lesson", &[(LESSON, Some("---\nid: les\ntitle: Les\n---\n\nTekst <script>alert(1)</script>\n"))], "unsafe-html", LESSON, (6, 7), "removed"),
     case("event handler in lesson", &[(LESSON, Some("---\nid: les\ntitle: Les\n---\n\n<div onclick=\"x()\">Tekst</div>\n"))], "unsafe-html", LESSON, (6, 1), "removed"),
