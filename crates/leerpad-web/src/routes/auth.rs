@@ -287,7 +287,7 @@ async fn register(
     if f.name.trim().is_empty() || f.name.chars().count() > 100 {
         errors.push("auth.invalid-name");
     }
-    if f.password.chars().count() < MIN_PASSWORD || f.password.len() > 1024 {
+    if !password_ok(&f.password) {
         errors.push("auth.password-too-short");
     }
     if !errors.is_empty() {
@@ -465,7 +465,7 @@ async fn reset_confirm(
     form: CsrfForm<NewPasswordForm>,
 ) -> AppResult<HttpResponse> {
     let f = form.0;
-    if f.password.chars().count() < MIN_PASSWORD || f.password.len() > 1024 {
+    if !password_ok(&f.password) {
         return render_status(
             &state,
             &viewer,
@@ -529,7 +529,7 @@ async fn accept_invite(
     form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
     let f = form.0;
-    if f.password.chars().count() < MIN_PASSWORD || f.name.trim().is_empty() {
+    if !password_ok(&f.password) || f.name.trim().is_empty() || f.name.chars().count() > 100 {
         return render_status(
             &state,
             &viewer,
@@ -771,6 +771,12 @@ async fn limit(
         tracing::warn!(action, "rate limit reached");
         Err(AppError::RateLimited)
     }
+}
+
+/// A password long enough to be worth having and short enough to hash: the same
+/// rule wherever a password is chosen.
+fn password_ok(password: &str) -> bool {
+    password.chars().count() >= MIN_PASSWORD && password.len() <= 1024
 }
 
 /// A light check: something@something.something, no spaces, sane length.
