@@ -5,6 +5,7 @@ mod compile;
 mod migrate;
 mod nudge;
 mod publish;
+mod report;
 mod serve;
 
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ pub enum Command {
     Serve(serve::Args),
     /// Email nudges: queue the reminders that are due (`nudge run`).
     Nudge(nudge::Args),
+    /// An organisation's completion report as CSV, XLSX or JSON, with the
+    /// dashboard's filters.
+    Report(Box<report::Args>),
 }
 
 /// Where the database is.
@@ -87,5 +91,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => migrate::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Nudge(args) => nudge::run(args),
+        Command::Report(args) => report::run(*args),
     }
 }

@@ -1,7 +1,8 @@
 //! `leerpad nudge run [--dry-run] [--database URL] [--data-dir DIR] [--config FILE]`:
-//! queue the email nudges that are due now, once, and list them. The running server's
-//! email worker sends them (within its interval); `leerpad serve` also runs this by
-//! itself every `nudge_interval_minutes`.
+//! queue the email nudges that are due now, once, and list them; then the same for
+//! the coordinators' weekly digests. The running server's email worker sends them
+//! (within its interval); `leerpad serve` also runs this by itself every
+//! `nudge_interval_minutes`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,13 +22,15 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum NudgeCommand {
-    /// Queue the nudges that are due now and list who gets what and why.
+    /// Queue the nudges and weekly digests that are due now and list who gets what
+    /// and why.
     Run(RunArgs),
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// List the nudges that are due; queue nothing.
+    /// List the nudges and weekly digests that are due, and why coordinators get no
+    /// digest; queue nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Configuration file (default: leerpad.toml, if present), for the database, the
@@ -74,7 +77,7 @@ fn run_once(args: RunArgs) -> anyhow::Result<ExitCode> {
         Format::Human => println!("{report}"),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    Ok(if report.failed() > 0 {
+    Ok(if report.failed() > 0 || report.digests.failed() > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

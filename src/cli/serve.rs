@@ -10,7 +10,7 @@ use anyhow::Context;
 use chrono::Utc;
 use leerpad_compiler::compile_paths;
 use leerpad_core::Role;
-use leerpad_mail::{Mailer, OutboxWorker, WorkerConfig};
+use leerpad_mail::{Mailer, OutboxWorker, Templates, WorkerConfig};
 use leerpad_store::accounts::{self, NewUser, TokenPurpose};
 use leerpad_store::{publish, Db, PublishInput, PublishOptions, PublishStatus, StoreError};
 use leerpad_web::nudges::NudgeRunner;
@@ -46,7 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let leerpad_mail::Transport::Files { dir, .. } = config.mail_transport() {
             tracing::info!(dir = %dir.display(), "no SMTP server configured: email is written to files");
         }
-        let worker = OutboxWorker::new(mailer, WorkerConfig::default());
+        // The worker renders emails queued as templates (nudges) with the theme's
+        // templates, as the web layer would.
+        let templates = Templates::new(config.theme_dir.iter().cloned());
+        let worker = OutboxWorker::with_templates(mailer, templates, WorkerConfig::default());
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let worker_task = worker.spawn(db.clone(), Duration::from_secs(30), async move {
             let _ = stop_rx.await;

@@ -10,26 +10,13 @@
 // temporary data folder.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { after, before, describe } from 'node:test';
 
-import { Checks, DESKTOP, serveAxe, texts } from './lib/checks.js';
+import { Checks, texts } from './lib/checks.js';
+import { Flow, button, main, pathIs } from './lib/flow.js';
 import { Mailbox } from './lib/mailbox.js';
 import { Leerpad } from './lib/server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const COURSE = 'showcase';
 const ADMIN = 'beheer@e2e.test';
 const LEARNER = { name: 'Sanne de Vries', email: 'sanne@e2e.test', password: 'een lange zin als wachtwoord' };
@@ -85,121 +72,23 @@ const EVERY_KIND = [
 const T = texts('nl');
 const checks = new Checks();
 const mailbox = new Mailbox();
+const flow = new Flow();
+const { newPage, newContext, step, clickTo, gotoOk, expectHeading, expectText } = flow;
 let leerpad;
 let browser;
 /** Browser contexts: a visitor who is never signed in, and the learner. */
 let visitor;
 let learner;
-/** Problems the pages had in the browser: script errors, CSP refusals, broken assets. */
-const browserProblems = [];
-/** The first failed step: the steps after it need what it should have done. */
-let broken = null;
 let certificateCode = null;
-/** The page the flow used last, for a screenshot when a step fails. */
-let lastPage = null;
 
-async function newPage(context, who) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(10000);
-  page.setDefaultNavigationTimeout(15000);
-  page.on('pageerror', (e) => browserProblems.push(`${who}: script error on ${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) {
-      browserProblems.push(`${who}: ${page.url()}: ${m.text()}`);
-    }
-  });
-  page.on('response', (r) => {
-    const req = r.request();
-    if (r.status() >= 400 && !req.isNavigationRequest() && r.url().startsWith(leerpad.baseUrl)) {
-      browserProblems.push(`${who}: ${page.url()} loads ${r.url()}: HTTP ${r.status()}`);
-    }
-  });
-  page.on('requestfailed', (req) => {
-    // ERR_ABORTED: the page went on to the next one (favicons load after 'load').
-    if (req.url().startsWith(leerpad.baseUrl) && req.failure()?.errorText !== 'net::ERR_ABORTED') {
-      browserProblems.push(`${who}: ${page.url()} failed to load ${req.url()}: ${req.failure()?.errorText}`);
-    }
-  });
-  return page;
-}
-
-async function newContext() {
-  const context = await browser.newContext({ viewport: DESKTOP, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
-  await serveAxe(context);
-  return context;
-}
-
-/**
- * One step of the flow. Once a step fails the later ones are skipped, since they need
- * what it should have done; a failure says where the browser was and what Leerpad logged.
- */
-function step(name, fn) {
-  test(name, async (t) => {
-    if (broken) {
-      t.skip(`skipped: the earlier step "${broken}" failed`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = name;
-      const shot = path.join(os.tmpdir(), `leerpad-e2e-failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-      const page = lastPage && !lastPage.isClosed() ? lastPage : null;
-      if (page) await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-      e.message +=
-        `\n\nBrowser at: ${page ? page.url() : '(no page)'}` +
-        (page ? `\nScreenshot: ${shot}` : '') +
-        `\n${leerpad.logTail(20)}`;
-      throw e;
-    }
-  });
-}
-
-/**
- * Clicks and waits until the click has led to a new page whose URL passes `urlTest`
- * and that page has loaded (also when the URL is the same as before the click).
- */
-async function clickTo(page, locator, urlTest) {
-  lastPage = page;
-  const arrived = page.waitForEvent('framenavigated', {
-    predicate: (frame) => frame === page.mainFrame() && urlTest(new URL(frame.url())),
-    timeout: 15000,
-  });
-  await Promise.all([arrived, locator.click()]).catch((e) => {
-    throw new Error(`clicking ${locator} did not lead to the expected page (now at ${page.url()}): ${e.message}`);
-  });
-  await page.waitForLoadState('load');
-}
-
-async function gotoOk(page, url, status = 200) {
-  lastPage = page;
-  const res = await page.goto(new URL(url, leerpad.baseUrl).href);
-  assert.equal(res.status(), status, `GET ${url}: expected HTTP ${status}, got ${res.status()}`);
-  return res;
-}
-
-async function expectHeading(page, text) {
-  const h1 = (await page.locator('h1').first().textContent()).trim();
-  assert.equal(h1, text, `on ${page.url()}: expected the heading "${text}", found "${h1}"`);
-}
-
-async function expectText(page, text, where = 'main') {
-  const all = await page.locator(where).innerText();
-  assert.ok(all.includes(text), `on ${page.url()}: expected to read "${text}" in ${where}; it says:\n${all}`);
-}
-
-const main = (page) => page.getByRole('main');
-const button = (page, name) => main(page).getByRole('button', { name, exact: true });
 const itemPath = (item) => `/courses/${COURSE}/${item}`;
-const pathIs = (p) => (url) => url.pathname === p;
 
 describe('Leerpad in Chromium', { timeout: 180000 }, () => {
   before(async () => {
     const smtpPort = await mailbox.start();
-    leerpad = new Leerpad({ smtpPort, adminEmail: ADMIN });
+    leerpad = flow.leerpad = new Leerpad({ smtpPort, adminEmail: ADMIN });
     await leerpad.start();
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await flow.launch();
     visitor = await newContext();
     learner = await newContext();
   });
@@ -567,6 +456,6 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
   });
 
   step('no page had script errors, CSP refusals or broken assets', () => {
-    assert.deepEqual(browserProblems, [], `problems in the browser:\n${browserProblems.join('\n')}`);
+    assert.deepEqual(flow.problems, [], `problems in the browser:\n${flow.problems.join('\n')}`);
   });
 });

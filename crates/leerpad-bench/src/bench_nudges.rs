@@ -1,6 +1,7 @@
 //! The nudge runner over 100,000 enrolments on SQLite: one run of the rules, the
-//! progress of everyone who gets a nudge, rendering and queueing, timed, with the
-//! peak memory of that run.
+//! progress of everyone who gets a nudge, building the emails (the outbox worker
+//! renders them when it sends them) and queueing, timed, with the peak memory of
+//! that run.
 //!
 //! Usage: leerpad-bench-nudges [--enrolments N] [--max-per-run N] [--keep DB_FILE]
 //!
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use leerpad_bench::{per_sqlite, reset_peak, status_kib, Rng};
 use leerpad_compiler::compile_paths;
 use leerpad_core::{Course, ItemBody};
 use leerpad_mail::Templates;
@@ -93,12 +95,12 @@ fn main() -> ExitCode {
         SECRET,
     )
     .with_max_per_run(max);
-    let before = peak_kib();
+    let before = status_kib("VmHWM:");
     reset_peak();
     let start = Instant::now();
     let report = runner.run(now, false).expect("the run succeeds");
     let first = start.elapsed();
-    let peak = peak_kib();
+    let peak = status_kib("VmHWM:");
     let t = &report.timings;
     println!(
         "first run: {:.2} s: {} enrolments, {} nudges queued, {} skipped (disabled or unsubscribed), {} withheld by preference",
@@ -109,7 +111,7 @@ fn main() -> ExitCode {
         report.withheld_by_preference
     );
     println!(
-        "  read {:.0} ms, rules {:.0} ms, progress {:.0} ms, rendering {:.0} ms, queueing {:.0} ms; {} more due, left for the next runs",
+        "  read {:.0} ms, rules {:.0} ms, progress {:.0} ms, contexts {:.0} ms, queueing {:.0} ms; {} more due, left for the next runs",
         t.load_ms, t.evaluate_ms, t.progress_ms, t.render_ms, t.queue_ms, report.deferred
     );
     let mut by_template: Vec<(&str, usize)> = Vec::new();
@@ -164,27 +166,6 @@ fn main() -> ExitCode {
         println!("SLOWER than the target of {} s per run", target.as_secs());
     }
     ExitCode::SUCCESS
-}
-
-/// A small deterministic generator (xorshift), so every run has the same learners.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// 0..n
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn percent(&mut self) -> u64 {
-        self.below(100)
-    }
 }
 
 type UserRow = (
@@ -296,16 +277,6 @@ fn generate(db: &Db, course: &Course, n: usize, now: NaiveDateTime) {
     .expect("the learners are generated");
 }
 
-fn per_sqlite(
-    c: &mut DbConnection,
-    f: impl FnOnce(&mut diesel::SqliteConnection) -> QueryResult<usize>,
-) -> QueryResult<usize> {
-    match c {
-        DbConnection::Sqlite(s) => f(s),
-        DbConnection::Pg(_) => unreachable!("the benchmark runs on SQLite"),
-    }
-}
-
 fn insert_users(c: &mut DbConnection, rows: &[UserRow]) -> QueryResult<usize> {
     let values: Vec<_> = rows
         .iter()
@@ -346,23 +317,4 @@ fn insert_enrolments(c: &mut DbConnection, rows: &[EnrolmentRow]) -> QueryResult
             .values(&values)
             .execute(s)
     })
-}
-
-/// The process's peak resident set size (VmHWM) in KiB.
-fn peak_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Resets VmHWM to the current resident set size (Linux 4.0 and later), so the
-/// next reading is the peak of what follows.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }

@@ -8,7 +8,7 @@
 //! The rules the web server applies: [`grading`] (answers, drawing questions,
 //! scores, attempts), [`completion`] (progress and course completion) and
 //! [`scenario_play`] (following a scenario's choices), and [`nudges`] (which reminder
-//! email is due for an enrolment). Their types are re-exported
+//! email is due for an enrolment) and [`report`] (coordinators' completion reports). Their types are re-exported
 //! here; call their functions through the module (`grading::grade`,
 //! `completion::progress`, `scenario_play::replay`).
 
@@ -18,6 +18,7 @@ pub mod grading;
 pub mod hash;
 pub mod id;
 pub mod nudges;
+pub mod report;
 pub mod role;
 pub mod scenario_play;
 pub mod trackable;

@@ -1,10 +1,12 @@
 //! Leerpad's email: templates, transports, and the worker that sends the outbox.
 //!
 //! Email is never sent from a request. The code that decides to send renders the
-//! message with [`Templates`] and enqueues it with
+//! message with [`Templates`] (or, for bulk email such as nudges, stores the
+//! template name and its context, [`TemplateMessage`]) and enqueues it with
 //! [`leerpad_store::outbox::enqueue`] in its own transaction; an [`OutboxWorker`]
-//! claims due emails and sends them with a [`Mailer`] over SMTP, or writes them
-//! as `.eml` files (the default on a fresh setup).
+//! claims due emails, renders those queued as templates with the same
+//! [`Templates`], and sends them with a [`Mailer`] over SMTP, or writes them as
+//! `.eml` files (the default on a fresh setup).
 //!
 //! ```no_run
 //! # async fn t(db: leerpad_store::Db) -> Result<(), Box<dyn std::error::Error>> {
@@ -14,7 +16,8 @@
 //! let templates = Templates::new(["themes/custom", "themes/default"]);
 //! templates.check(leerpad_mail::MESSAGES)?;
 //! let mailer = Mailer::new(&Transport::files_in_data_dir("data".as_ref()))?;
-//! let worker = OutboxWorker::new(mailer, WorkerConfig::default());
+//! let templates = std::sync::Arc::new(templates);
+//! let worker = OutboxWorker::with_templates(mailer, templates.clone(), WorkerConfig::default());
 //! let task = worker.spawn(db.clone(), std::time::Duration::from_secs(30), std::future::pending());
 //!
 //! let message = templates.render(
@@ -27,7 +30,7 @@
 //!     user_id: None,
 //!     kind: "magic-link".into(),
 //!     recipient: "an@example.org".into(),
-//!     message,
+//!     message: message.into(),
 //! };
 //! let mut c = db.conn()?;
 //! leerpad_store::db::write_transaction(&mut c, |c| {
@@ -44,7 +47,7 @@ pub mod testing;
 pub mod transport;
 pub mod worker;
 
-pub use leerpad_store::outbox::{OutgoingEmail, StoredMessage};
+pub use leerpad_store::outbox::{OutgoingEmail, Payload, StoredMessage, TemplateMessage};
 pub use templates::{TemplateError, Templates, DEFAULT_LANG, MESSAGES};
 pub use transport::{parse_address, ConfigError, Mailer, Security, SendError, Transport};
 pub use worker::{OutboxWorker, RunSummary, WorkerConfig, WorkerError};

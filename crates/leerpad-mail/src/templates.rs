@@ -27,11 +27,13 @@ pub const MESSAGES: &[&str] = &[
     "verify-email",
     "password-reset",
     "invitation",
+    "added-to-organisation",
     "nudge-not-started",
     "nudge-inactive",
     "nudge-deadline-approaching",
     "nudge-deadline-passed",
     "nudge-completed",
+    "digest",
 ];
 
 /// The default language, used when none (or an empty one) is given.
@@ -60,6 +62,9 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "invitation/subject.txt.j2",
     "invitation/body.txt.j2",
     "invitation/body.html.j2",
+    "added-to-organisation/subject.txt.j2",
+    "added-to-organisation/body.txt.j2",
+    "added-to-organisation/body.html.j2",
     "nudge-footer.txt.j2",
     "nudge-footer.html.j2",
     "nudge-progress.txt.j2",
@@ -79,6 +84,9 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "nudge-completed/subject.txt.j2",
     "nudge-completed/body.txt.j2",
     "nudge-completed/body.html.j2",
+    "digest/subject.txt.j2",
+    "digest/body.txt.j2",
+    "digest/body.html.j2",
 ];
 
 #[derive(Debug, thiserror::Error)]

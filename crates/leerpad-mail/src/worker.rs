@@ -6,6 +6,11 @@
 //! (a 5xx about the email, an invalid address) fail the email at once. When the
 //! server itself is unreachable, the rest of the batch is handed back unattempted.
 //! Database calls run on tokio's blocking threads.
+//!
+//! An email queued as a template ([`Payload::Template`], as nudges are) is rendered
+//! here, just before it is sent, with the worker's [`Templates`]: give it the
+//! server's, theme folders included. One that does not render (a template missing
+//! or broken in the theme) fails at once, with the reason in `last_error`.
 
 use std::fmt;
 use std::future::Future;
@@ -13,11 +18,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use leerpad_store::outbox::{self, ClaimedEmail, RetryOutcome};
+use leerpad_store::outbox::{self, ClaimedEmail, Payload, RetryOutcome, StoredMessage};
 use leerpad_store::{Db, DbConnection, StoreError, StoreResult};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::templates::{TemplateError, Templates};
 use crate::transport::Mailer;
 
 #[derive(Debug, Clone)]
@@ -85,6 +91,7 @@ pub struct OutboxWorker {
 
 struct Inner {
     mailer: Arc<Mailer>,
+    templates: Arc<Templates>,
     config: WorkerConfig,
     wake: Notify,
 }
@@ -93,16 +100,32 @@ impl fmt::Debug for OutboxWorker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OutboxWorker")
             .field("mailer", &self.inner.mailer)
+            .field("templates", &self.inner.templates)
             .field("config", &self.inner.config)
             .finish()
     }
 }
 
 impl OutboxWorker {
+    /// A worker sending with `mailer` that renders emails queued as templates with
+    /// the built-in default theme only. A server with a theme uses
+    /// [`OutboxWorker::with_templates`].
     pub fn new(mailer: impl Into<Arc<Mailer>>, config: WorkerConfig) -> OutboxWorker {
+        OutboxWorker::with_templates(mailer, Templates::builtin(), config)
+    }
+
+    /// A worker sending with `mailer` that renders emails queued as templates with
+    /// `templates`: the server's, with its theme folders, so that a nudge looks as
+    /// the theme says.
+    pub fn with_templates(
+        mailer: impl Into<Arc<Mailer>>,
+        templates: impl Into<Arc<Templates>>,
+        config: WorkerConfig,
+    ) -> OutboxWorker {
         OutboxWorker {
             inner: Arc::new(Inner {
                 mailer: mailer.into(),
+                templates: templates.into(),
                 config,
                 wake: Notify::new(),
             }),
@@ -115,6 +138,11 @@ impl OutboxWorker {
 
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    /// The templates emails queued as templates are rendered with.
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
     }
 
     /// Makes the spawned loop run now instead of at its next tick: call it after
@@ -182,12 +210,18 @@ impl OutboxWorker {
             }
             let id = email.id;
             let kind = email.kind.clone();
-            match self
-                .inner
-                .mailer
-                .send(&email.recipient, &email.message)
-                .await
-            {
+            let message = match render(&self.inner.templates, &email.message) {
+                Ok(message) => message,
+                Err(e) => {
+                    // The theme will not render it on a later attempt either.
+                    let error = format!("the email cannot be rendered: {e}");
+                    tracing::error!(id, %kind, %error, "email not sent: cannot render it");
+                    with_conn(db, move |c| outbox::mark_failed(c, id, &error)).await?;
+                    summary.failed += 1;
+                    continue;
+                }
+            };
+            match self.inner.mailer.send(&email.recipient, &message).await {
                 Ok(()) => {
                     record_sent(db, id, now).await?;
                     summary.sent += 1;
@@ -281,6 +315,22 @@ impl OutboxWorker {
             }
             tracing::info!(worker = %cfg.name, "email worker stopped");
         })
+    }
+}
+
+/// The message to send: the stored one, or its template rendered with the stored
+/// context and headers.
+fn render<'a>(
+    templates: &Templates,
+    payload: &'a Payload,
+) -> Result<std::borrow::Cow<'a, StoredMessage>, TemplateError> {
+    match payload {
+        Payload::Rendered(message) => Ok(std::borrow::Cow::Borrowed(message)),
+        Payload::Template(t) => {
+            let mut message = templates.render(&t.template, &t.lang, &t.context)?;
+            message.headers.extend(t.headers.iter().cloned());
+            Ok(std::borrow::Cow::Owned(message))
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use leerpad_mail::testing::SmtpServer;
-use leerpad_mail::{Mailer, OutboxWorker, RunSummary, StoredMessage, WorkerConfig};
+use leerpad_mail::{
+    Mailer, OutboxWorker, RunSummary, StoredMessage, TemplateMessage, Templates, WorkerConfig,
+};
 use leerpad_store::outbox::{self, OutboxStatus, OutgoingEmail};
 use leerpad_store::Db;
 use support::{backends, now};
@@ -29,7 +31,38 @@ fn email(i: usize) -> OutgoingEmail {
                 "List-Unsubscribe".into(),
                 format!("<https://leerpad.example/u/{i}>"),
             )],
-        },
+        }
+        .into(),
+    }
+}
+
+/// An email queued as a template, for the worker to render.
+fn template_email(i: usize, template: &str, lang: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        dedupe_key: format!("template:{i}"),
+        user_id: None,
+        kind: template.into(),
+        recipient: format!("learner{i}@example.org"),
+        message: TemplateMessage {
+            template: template.into(),
+            lang: lang.into(),
+            context: serde_json::json!({
+                "name": format!("Leerling {i}"),
+                "link": format!("https://leerpad.example/login/{i}"),
+                "minutes": 15,
+            }),
+            headers: vec![
+                (
+                    "List-Unsubscribe".into(),
+                    format!("<https://leerpad.example/u/{i}>"),
+                ),
+                (
+                    "List-Unsubscribe-Post".into(),
+                    "List-Unsubscribe=One-Click".into(),
+                ),
+            ],
+        }
+        .into(),
     }
 }
 
@@ -41,9 +74,14 @@ fn enqueue(db: &Db, emails: impl IntoIterator<Item = OutgoingEmail>, at: NaiveDa
 }
 
 fn worker(server: &SmtpServer, batch_size: i64) -> OutboxWorker {
+    worker_with(server, batch_size, Templates::builtin())
+}
+
+fn worker_with(server: &SmtpServer, batch_size: i64, templates: Templates) -> OutboxWorker {
     let mailer = Mailer::with_timeout(&server.transport(), Duration::from_secs(5)).unwrap();
-    OutboxWorker::new(
+    OutboxWorker::with_templates(
         mailer,
+        templates,
         WorkerConfig {
             name: "test".into(),
             batch_size,
@@ -115,6 +153,114 @@ async fn an_enqueued_email_arrives_once() {
         assert_eq!(s.claimed, 0, "{}", t.name);
         assert_eq!(server.messages().len(), 1, "{}", t.name);
         assert_eq!(statuses(&t.db), [("test:0".into(), OutboxStatus::Sent, 1)]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_is_rendered_when_sent_with_the_theme_and_its_headers() {
+    for t in backends() {
+        // A custom theme overriding one file; the rest comes from the default.
+        let theme = tempfile::tempdir().unwrap();
+        let dir = theme.path().join("emails/magic-link");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("subject.txt.j2"),
+            "{% if lang == \"en\" %}Sign in, {{ name }}{% else %}Aanmelden, {{ name }}{% endif %}",
+        )
+        .unwrap();
+        let server = SmtpServer::start().await;
+        let w = worker_with(&server, 10, Templates::new([theme.path()]));
+        enqueue(
+            &t.db,
+            [
+                template_email(0, "magic-link", "nl-BE"),
+                template_email(1, "magic-link", "en"),
+            ],
+            now(),
+        );
+        let mut c = t.db.conn().unwrap();
+        let listed: Vec<String> = outbox::list(&mut c, 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.subject)
+            .collect();
+        assert_eq!(listed, ["template magic-link", "template magic-link"]);
+
+        let s = w.run_once(&t.db, now()).await.unwrap();
+        assert_eq!((s.claimed, s.sent, s.failed), (2, 2, 0), "{}", t.name);
+        let mut got = server.wait_for(2, WAIT).await;
+        got.sort_by(|a, b| a.rcpt_to.cmp(&b.rcpt_to));
+        assert_eq!(got[0].subject.as_deref(), Some("Aanmelden, Leerling 0"));
+        assert_eq!(got[1].subject.as_deref(), Some("Sign in, Leerling 1"));
+        let text = got[0].text.as_deref().unwrap_or_default();
+        assert!(text.contains("https://leerpad.example/login/0"), "{text}");
+        assert!(got[0].html.is_some());
+        assert_eq!(
+            got[0].header("List-Unsubscribe"),
+            Some("<https://leerpad.example/u/0>")
+        );
+        assert_eq!(
+            got[1].header("List-Unsubscribe-Post"),
+            Some("List-Unsubscribe=One-Click")
+        );
+        assert_eq!(
+            statuses(&t.db),
+            [
+                ("template:0".into(), OutboxStatus::Sent, 1),
+                ("template:1".into(), OutboxStatus::Sent, 1)
+            ]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_that_does_not_render_fails_its_email_with_the_reason() {
+    for t in backends() {
+        let server = SmtpServer::start().await;
+        let w = worker(&server, 10);
+        enqueue(
+            &t.db,
+            [
+                template_email(0, "no-such-template", "nl"),
+                email(1),
+                template_email(2, "magic-link", "nl"),
+            ],
+            now(),
+        );
+        let s = w.run_once(&t.db, now()).await.unwrap();
+        assert_eq!(
+            s,
+            RunSummary {
+                claimed: 3,
+                sent: 2,
+                failed: 1,
+                ..Default::default()
+            },
+            "{}",
+            t.name
+        );
+        server.wait_for(2, WAIT).await;
+        assert_eq!(
+            recipients(&server),
+            ["learner1@example.org", "learner2@example.org"]
+        );
+        let mut c = t.db.conn().unwrap();
+        let failed: Vec<_> = outbox::list(&mut c, 10)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.status == OutboxStatus::Failed)
+            .collect();
+        assert_eq!(failed.len(), 1, "{}", t.name);
+        assert_eq!(failed[0].dedupe_key, "template:0");
+        assert_eq!(failed[0].subject, "template no-such-template");
+        let error = failed[0].last_error.as_deref().unwrap_or_default();
+        assert!(
+            error.starts_with("the email cannot be rendered: there is no email template `no-such-template/subject.txt.j2`"),
+            "{error}"
+        );
+        // Not retried: nothing is due later.
+        let s = w.run_once(&t.db, now() + mins(600)).await.unwrap();
+        assert_eq!(s.claimed, 0, "{}", t.name);
     }
 }
 

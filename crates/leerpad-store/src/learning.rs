@@ -87,6 +87,47 @@ pub fn record_activity(
     Ok(())
 }
 
+/// Keeps the enrolment's report figures up to date: the progress percentage the
+/// caller computed, and the best score (%) of each quiz the learner submitted.
+pub fn record_progress(
+    c: &mut DbConnection,
+    user_id: i32,
+    course_id: &str,
+    percent: u8,
+) -> StoreResult<()> {
+    let attempts: Vec<(String, Option<i32>, Option<i32>)> = quiz_attempts::table
+        .filter(quiz_attempts::user_id.eq(user_id))
+        .filter(quiz_attempts::course_id.eq(course_id))
+        .filter(quiz_attempts::submitted_at.is_not_null())
+        .select((
+            quiz_attempts::item_id,
+            quiz_attempts::score,
+            quiz_attempts::max_score,
+        ))
+        .load(c)?;
+    let mut best: std::collections::BTreeMap<String, u8> = Default::default();
+    for (quiz, score, max) in attempts {
+        let percent = match (score, max) {
+            (Some(s), Some(m)) if m > 0 => (s.clamp(0, m) * 100 / m) as u8,
+            (Some(_), Some(_)) => 100,
+            _ => continue,
+        };
+        let entry = best.entry(quiz).or_insert(percent);
+        *entry = (*entry).max(percent);
+    }
+    diesel::update(
+        enrolments::table
+            .filter(enrolments::user_id.eq(user_id))
+            .filter(enrolments::course_id.eq(course_id)),
+    )
+    .set((
+        enrolments::progress_percent.eq(i32::from(percent.min(100))),
+        enrolments::quiz_scores.eq(serde_json::to_string(&best)?),
+    ))
+    .execute(c)?;
+    Ok(())
+}
+
 pub fn mark_completed(
     c: &mut DbConnection,
     user_id: i32,

@@ -6,12 +6,16 @@
 //! blocking, and the web layer runs them off its async threads.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod db;
 pub mod error;
 pub mod learning;
 pub mod nudges;
+pub mod organisations;
 pub mod outbox;
+pub mod privacy;
 pub mod publish;
+pub mod reports;
 pub mod schema;
 
 pub use db::{Backend, Db, DbConnection, DbUrl};

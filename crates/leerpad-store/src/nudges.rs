@@ -1,5 +1,6 @@
 //! Email nudges: learners' notification preferences, the enrolments the nudge runner
-//! looks at, and queueing nudges exactly once.
+//! looks at, and queueing nudges exactly once; and the coordinators who get the
+//! weekly digest of their organisation ([`digest_recipients`], [`digest_key`]).
 //!
 //! A nudge is identified by (user, course, rule id, period), written as the outbox
 //! `dedupe_key` `nudge:<user>:<course>:<rule>:<period>` ([`key`]). [`enqueue`] puts
@@ -23,10 +24,11 @@ pub use leerpad_core::nudges::Preference;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{StoreError, StoreResult};
 use crate::learning::Finished;
-use crate::outbox::{self, OutgoingEmail, StoredMessage};
+use crate::outbox::{self, OutgoingEmail, Payload};
 use crate::per_backend;
 use crate::schema::{
-    courses, enrolments, lesson_progress, nudge_log, quiz_attempts, scenario_runs, users,
+    courses, enrolments, lesson_progress, memberships, nudge_log, quiz_attempts, scenario_runs,
+    users,
 };
 
 /// Rows per `IN (…)` list or batched INSERT; well under SQLite's variable limit.
@@ -35,6 +37,73 @@ const CHUNK: usize = 500;
 /// The outbox de-duplication key of a nudge: `nudge:<user>:<course>:<rule>:<period>`.
 pub fn key(user_id: i32, course_id: &str, rule_id: &str, period: &str) -> String {
     format!("nudge:{user_id}:{course_id}:{rule_id}:{period}")
+}
+
+/// The outbox de-duplication key of a coordinator's weekly digest of one
+/// organisation: `digest:<user>:<organisation id>:<ISO week>`, the week written
+/// `2026-W45`. One digest per coordinator, organisation and week, however many
+/// runners decide it.
+pub fn digest_key(user_id: i32, organisation_id: i32, iso_week: &str) -> String {
+    format!("digest:{user_id}:{organisation_id}:{iso_week}")
+}
+
+/// A coordinator of an organisation, with what the weekly digest needs to decide
+/// whether to send (the caller decides and reports) and in which language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRecipient {
+    pub organisation_id: i32,
+    pub user_id: i32,
+    pub email: String,
+    pub display_name: String,
+    pub language: String,
+    pub preference: Preference,
+    /// Whether they accepted their invitation (or otherwise verified their address).
+    pub activated: bool,
+    pub disabled: bool,
+}
+
+/// Every coordinator of every organisation, ordered by organisation and user; one
+/// query.
+pub fn digest_recipients(c: &mut DbConnection) -> StoreResult<Vec<DigestRecipient>> {
+    type Row = (
+        i32,
+        i32,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::role.eq(crate::organisations::MemberRole::Coordinator.as_str()))
+        .order((memberships::organisation_id, memberships::user_id))
+        .select((
+            memberships::organisation_id,
+            users::id,
+            users::email,
+            users::display_name,
+            users::language,
+            users::notifications,
+            users::email_verified_at,
+            users::disabled_at,
+        ))
+        .load(c)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(DigestRecipient {
+                organisation_id: r.0,
+                user_id: r.1,
+                email: r.2,
+                display_name: r.3,
+                language: r.4,
+                preference: parse_preference(&r.5)?,
+                activated: r.6.is_some(),
+                disabled: r.7.is_some(),
+            })
+        })
+        .collect()
 }
 
 /// A user's notification preference; `None` if there is no such user.
@@ -244,7 +313,8 @@ pub fn finished_in(
     Ok(out)
 }
 
-/// A nudge to queue: its identity and its rendered email.
+/// A nudge to queue: its identity and its email (usually a template the worker
+/// renders when it sends it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNudge {
     pub user_id: i32,
@@ -264,7 +334,7 @@ impl NewNudge {
         period: &str,
         template: &str,
         recipient: &str,
-        message: StoredMessage,
+        message: impl Into<Payload>,
     ) -> NewNudge {
         NewNudge {
             user_id,
@@ -276,7 +346,7 @@ impl NewNudge {
                 user_id: Some(user_id),
                 kind: template.to_string(),
                 recipient: recipient.to_string(),
-                message,
+                message: message.into(),
             },
         }
     }
@@ -305,10 +375,8 @@ pub fn enqueue(
         }
     }
     let queue = |c: &mut DbConnection| -> StoreResult<Vec<bool>> {
-        let mut queued = Vec::with_capacity(nudges.len());
-        for n in nudges {
-            queued.push(outbox::enqueue(c, &n.email, now)?);
-        }
+        let emails: Vec<&OutgoingEmail> = nudges.iter().map(|n| &n.email).collect();
+        let queued = outbox::enqueue_many(c, &emails, now)?;
         let new: Vec<_> = nudges
             .iter()
             .zip(&queued)
@@ -344,6 +412,7 @@ mod tests {
     use diesel::{Connection, PgConnection};
 
     use super::*;
+    use crate::outbox::StoredMessage;
     use crate::schema::{course_versions, email_outbox};
     use crate::Db;
 

@@ -13,7 +13,10 @@
 //!   attempt), [`mark_failed`] and [`release`] end a claim.
 //!
 //! The store knows nothing of email formats or SMTP: a message is stored as the
-//! JSON of [`StoredMessage`], rendered by the mail crate before it is enqueued.
+//! JSON of a [`Payload`]: either a [`StoredMessage`], rendered by the mail crate
+//! before it is enqueued, or a [`TemplateMessage`] (a template name, a language and
+//! its context) that the worker renders when it sends it, which keeps bulk email
+//! such as nudges small in the table.
 //! Every time is passed in (UTC), so callers and tests control the clock.
 
 use std::fmt;
@@ -50,6 +53,70 @@ pub struct StoredMessage {
     pub headers: Vec<(String, String)>,
 }
 
+/// An email to be rendered when it is sent: the template `template` of the
+/// theme in `lang` with `context`, plus `headers`. Stored as JSON in `payload`:
+/// `{"template": "nudge-inactive", "lang": "nl", "context": {…}, "headers": [[name, value], …]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateMessage {
+    /// The message name (`nudge-inactive`, …), as for `Templates::render`.
+    pub template: String,
+    /// The recipient's language (`nl`, `en-GB`, …).
+    #[serde(default)]
+    pub lang: String,
+    /// What the templates get, besides `lang`, `subject` and the globals.
+    #[serde(default)]
+    pub context: serde_json::Value,
+    /// Extra headers added to the rendered message, in order.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// What an outbox row holds: a rendered email, or a template to render when it is
+/// sent. Rows stored before templates existed are all [`Payload::Rendered`], and
+/// still read as such.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Payload {
+    /// Rendered before it was enqueued (sign-in links, invitations, …).
+    Rendered(StoredMessage),
+    /// Rendered by the worker when it sends it (nudges).
+    Template(TemplateMessage),
+}
+
+impl Payload {
+    /// Reads a stored payload: a template when it has a `template` field, else a
+    /// rendered message (with the reason it is neither, if so).
+    pub fn from_json(payload: &str) -> Result<Payload, serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(payload)?;
+        if value.get("template").is_some() {
+            serde_json::from_value(value).map(Payload::Template)
+        } else {
+            serde_json::from_value(value).map(Payload::Rendered)
+        }
+    }
+
+    /// A line for listings: the subject, or `template <name>` for a message not yet
+    /// rendered.
+    pub fn summary(&self) -> String {
+        match self {
+            Payload::Rendered(m) => m.subject.clone(),
+            Payload::Template(t) => format!("template {}", t.template),
+        }
+    }
+}
+
+impl From<StoredMessage> for Payload {
+    fn from(m: StoredMessage) -> Payload {
+        Payload::Rendered(m)
+    }
+}
+
+impl From<TemplateMessage> for Payload {
+    fn from(t: TemplateMessage) -> Payload {
+        Payload::Template(t)
+    }
+}
+
 /// An email to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {
@@ -62,7 +129,7 @@ pub struct OutgoingEmail {
     pub kind: String,
     /// The address, bare (`a@b.example`) or with a name (`An <a@b.example>`).
     pub recipient: String,
-    pub message: StoredMessage,
+    pub message: Payload,
 }
 
 /// A row handed to a worker by [`claim_due`], until `claimed_until`.
@@ -73,7 +140,7 @@ pub struct ClaimedEmail {
     pub user_id: Option<i32>,
     pub kind: String,
     pub recipient: String,
-    pub message: StoredMessage,
+    pub message: Payload,
     /// Attempts made before this one.
     pub attempts: i32,
     pub claimed_until: NaiveDateTime,
@@ -131,7 +198,8 @@ pub struct OutboxEntry {
     pub user_id: Option<i32>,
     pub kind: String,
     pub recipient: String,
-    /// The stored subject; empty if the payload cannot be read.
+    /// The stored subject; `template <name>` for an email rendered when it is
+    /// sent; empty if the payload cannot be read.
     pub subject: String,
     pub status: OutboxStatus,
     pub attempts: i32,
@@ -160,8 +228,8 @@ struct Row {
     sent_at: Option<NaiveDateTime>,
 }
 
-fn decode(payload: &str) -> Result<StoredMessage, serde_json::Error> {
-    serde_json::from_str(payload)
+fn decode(payload: &str) -> Result<Payload, serde_json::Error> {
+    Payload::from_json(payload)
 }
 
 fn clip(error: &str) -> String {
@@ -214,6 +282,72 @@ pub fn enqueue(
         .do_nothing()
         .execute(b))?;
     Ok(inserted > 0)
+}
+
+/// Queues many emails, due at `now`, and says for each whether it was queued now
+/// (`false`: its key was in the outbox already), as [`enqueue`] would one by one,
+/// in multi-row statements.
+pub fn enqueue_many(
+    c: &mut DbConnection,
+    emails: &[&OutgoingEmail],
+    now: NaiveDateTime,
+) -> StoreResult<Vec<bool>> {
+    let payloads = emails
+        .iter()
+        .map(|e| serde_json::to_string(&e.message))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Invalid(format!("cannot store the email: {e}")))?;
+    let mut inserted = std::collections::HashSet::new();
+    // 100 rows of 9 values stay well under either backend's limit on bound values.
+    for (chunk, payloads) in emails.chunks(100).zip(payloads.chunks(100)) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .zip(payloads)
+            .map(|(email, payload)| {
+                (
+                    email_outbox::dedupe_key.eq(&email.dedupe_key),
+                    email_outbox::user_id.eq(email.user_id),
+                    email_outbox::kind.eq(&email.kind),
+                    email_outbox::recipient.eq(&email.recipient),
+                    email_outbox::payload.eq(payload),
+                    email_outbox::status.eq(OutboxStatus::Pending.as_str()),
+                    email_outbox::attempts.eq(0),
+                    email_outbox::next_attempt_at.eq(now),
+                    email_outbox::created_at.eq(now),
+                )
+            })
+            .collect();
+        let keys: Vec<String> =
+            per_backend!(&mut *c, |b| diesel::insert_into(email_outbox::table)
+                .values(&rows)
+                .on_conflict(email_outbox::dedupe_key)
+                .do_nothing()
+                .returning(email_outbox::dedupe_key)
+                .get_results(b))?;
+        inserted.extend(keys);
+    }
+    Ok(emails
+        .iter()
+        .map(|e| inserted.contains(&e.dedupe_key))
+        .collect())
+}
+
+/// Which of `keys` are in the outbox already, whatever their status: for a runner
+/// that wants to skip work it did before (it still enqueues with [`enqueue`], which
+/// settles a race).
+pub fn existing_keys(
+    c: &mut DbConnection,
+    keys: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in keys.chunks(500) {
+        let found: Vec<String> = email_outbox::table
+            .filter(email_outbox::dedupe_key.eq_any(chunk))
+            .select(email_outbox::dedupe_key)
+            .load(c)?;
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 /// Claims up to `limit` pending emails that are due at `now` and not claimed by a
@@ -445,7 +579,7 @@ pub fn list(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
                 StoreError::Invalid(format!("outbox email {} has status `{}`", r.id, r.status))
             })?;
             Ok(OutboxEntry {
-                subject: decode(&r.payload).map(|m| m.subject).unwrap_or_default(),
+                subject: decode(&r.payload).map(|m| m.summary()).unwrap_or_default(),
                 id: r.id,
                 dedupe_key: r.dedupe_key,
                 user_id: r.user_id,
@@ -473,6 +607,73 @@ mod tests {
         assert_eq!(mins, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(backoff(0).num_minutes(), 1);
         assert_eq!(backoff(i32::MAX).num_minutes(), 60);
+    }
+
+    #[test]
+    fn rendered_payloads_stored_before_templates_still_read() {
+        // As rows were written before payloads could be templates.
+        let old = r#"{"subject":"Je aanmeldlink","text":"Klik\n","html":null,"headers":[["List-Unsubscribe","<https://x/u>"]]}"#;
+        let expected = StoredMessage {
+            subject: "Je aanmeldlink".into(),
+            text: "Klik\n".into(),
+            html: None,
+            headers: vec![("List-Unsubscribe".into(), "<https://x/u>".into())],
+        };
+        assert_eq!(decode(old).unwrap(), Payload::Rendered(expected.clone()));
+        // Optional fields missing, as in the oldest rows.
+        let minimal = r#"{"subject":"S","text":"T"}"#;
+        assert_eq!(
+            decode(minimal).unwrap(),
+            Payload::Rendered(StoredMessage {
+                subject: "S".into(),
+                text: "T".into(),
+                ..StoredMessage::default()
+            })
+        );
+        // A rendered payload is still written as it was.
+        let written = serde_json::to_string(&Payload::Rendered(expected)).unwrap();
+        assert_eq!(written, old);
+        assert_eq!(decode(&written).unwrap().summary(), "Je aanmeldlink");
+    }
+
+    #[test]
+    fn template_payloads_round_trip() {
+        let t = TemplateMessage {
+            template: "nudge-inactive".into(),
+            lang: "nl".into(),
+            context: serde_json::json!({ "name": "An", "percent": 40, "deadline": null }),
+            headers: vec![(
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            )],
+        };
+        let json = serde_json::to_string(&Payload::Template(t.clone())).unwrap();
+        assert!(
+            json.starts_with(r#"{"template":"nudge-inactive","lang":"nl","#),
+            "{json}"
+        );
+        let back = decode(&json).unwrap();
+        assert_eq!(back, Payload::Template(t));
+        assert_eq!(back.summary(), "template nudge-inactive");
+        // Serde's own reading agrees.
+        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap(), back);
+        let minimal = decode(r#"{"template":"digest"}"#).unwrap();
+        assert_eq!(
+            minimal,
+            Payload::Template(TemplateMessage {
+                template: "digest".into(),
+                ..TemplateMessage::default()
+            })
+        );
+    }
+
+    #[test]
+    fn unreadable_payloads_say_why() {
+        let e = decode(r#"{"template": 3}"#).unwrap_err().to_string();
+        assert!(e.contains("invalid type"), "{e}");
+        let e = decode(r#"{"text": "no subject"}"#).unwrap_err().to_string();
+        assert!(e.contains("subject"), "{e}");
+        assert!(decode("not json").is_err());
     }
 
     #[test]

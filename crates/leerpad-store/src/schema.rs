@@ -31,6 +31,60 @@ diesel::table! {
         user_id -> Integer,
         role -> Text,
         created_at -> Timestamp,
+        group_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    org_groups (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        group_id -> Nullable<Integer>,
+        course_id -> Text,
+        deadline -> Nullable<Timestamp>,
+        assigned_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assigned_enrolments (organisation_id, user_id, course_id) {
+        organisation_id -> Integer,
+        user_id -> Integer,
+        course_id -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Integer,
+        name -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    anonymised_enrolments (organisation_id, group_name, course_id, status) {
+        organisation_id -> Integer,
+        group_name -> Text,
+        course_id -> Text,
+        status -> Text,
+        count -> Integer,
     }
 }
 
@@ -106,6 +160,8 @@ diesel::table! {
         last_activity_at -> Nullable<Timestamp>,
         completed_at -> Nullable<Timestamp>,
         assigned_by -> Nullable<Integer>,
+        progress_percent -> Integer,
+        quiz_scores -> Text,
     }
 }
 
@@ -260,6 +316,11 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(login_tokens -> users (user_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> org_groups (group_id));
+diesel::joinable!(org_groups -> organisations (organisation_id));
+diesel::joinable!(assignments -> courses (course_id));
+diesel::joinable!(assignments -> org_groups (group_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(course_versions -> courses (course_id));
 diesel::joinable!(enrolments -> courses (course_id));
 diesel::joinable!(nudge_log -> courses (course_id));
@@ -272,6 +333,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
     memberships,
+    org_groups,
+    assignments,
+    assigned_enrolments,
+    api_tokens,
+    anonymised_enrolments,
     courses,
     course_versions,
     contents,

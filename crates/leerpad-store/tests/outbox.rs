@@ -30,7 +30,8 @@ fn email(key: &str) -> OutgoingEmail {
             text: "Tekst".into(),
             html: Some("<p>Tekst</p>".into()),
             headers: vec![("List-Unsubscribe".into(), "<https://x.example/u>".into())],
-        },
+        }
+        .into(),
     }
 }
 
@@ -65,7 +66,11 @@ fn the_same_dedupe_key_enqueues_one_email() {
             t.name
         );
         let mut again = first.clone();
-        again.message.subject = "Anders".into();
+        again.message = StoredMessage {
+            subject: "Anders".into(),
+            ..StoredMessage::default()
+        }
+        .into();
         assert!(
             !outbox::enqueue(&mut c, &again, now()).unwrap(),
             "{}",

@@ -39,6 +39,11 @@ pub struct Config {
     pub nudge_interval_minutes: u32,
     /// Nudges queued per run at most; the rest wait for the next run.
     pub nudge_max_per_run: u32,
+    /// The day of the week coordinators' weekly digests go out (`monday` … `sunday`),
+    /// in the server's time zone; with the nudges, so not when those are off.
+    pub digest_weekday: String,
+    /// The hour (0–23, server time) of `digest_weekday` from which the digests go out.
+    pub digest_hour: u32,
     pub mail: MailConfig,
 }
 
@@ -93,6 +98,8 @@ impl Default for Config {
             secret: None,
             nudge_interval_minutes: 15,
             nudge_max_per_run: 5_000,
+            digest_weekday: "monday".into(),
+            digest_hour: 7,
             mail: MailConfig::default(),
         }
     }
@@ -172,6 +179,12 @@ impl Config {
             self.nudge_max_per_run >= 1,
             "`nudge_max_per_run` must be at least 1"
         );
+        self.digest_weekday()?;
+        anyhow::ensure!(
+            self.digest_hour <= 23,
+            "`digest_hour` must be an hour from 0 to 23, not {}",
+            self.digest_hour
+        );
         if let Some(secret) = &self.secret {
             anyhow::ensure!(
                 secret.len() >= 32,
@@ -179,6 +192,18 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// `digest_weekday` as a day of the week; an error naming the setting for
+    /// anything but `monday` … `sunday` (in any case).
+    pub fn digest_weekday(&self) -> anyhow::Result<chrono::Weekday> {
+        parse_weekday(&self.digest_weekday).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`digest_weekday` must be one of {}, not `{}`",
+                WEEKDAYS.join(", "),
+                self.digest_weekday
+            )
+        })
     }
 
     pub fn database_url(&self) -> String {
@@ -228,6 +253,23 @@ impl Config {
     }
 }
 
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// `monday` … `sunday`, in any case and with spaces around.
+fn parse_weekday(s: &str) -> Option<chrono::Weekday> {
+    let s = s.trim().to_ascii_lowercase();
+    let i = WEEKDAYS.iter().position(|d| *d == s)?;
+    chrono::Weekday::try_from(i as u8).ok()
+}
+
 /// Secrets are never printed.
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -246,6 +288,8 @@ impl fmt::Debug for Config {
             .field("registration", &self.registration)
             .field("nudge_interval_minutes", &self.nudge_interval_minutes)
             .field("nudge_max_per_run", &self.nudge_max_per_run)
+            .field("digest_weekday", &self.digest_weekday)
+            .field("digest_hour", &self.digest_hour)
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("mail.smtp_host", &self.mail.smtp_host)
             .field(
@@ -294,5 +338,35 @@ mod tests {
             ..Config::default()
         };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn digest_schedule() {
+        assert_eq!(
+            Config::default().digest_weekday().unwrap(),
+            chrono::Weekday::Mon
+        );
+        let c = Config {
+            digest_weekday: " Friday".into(),
+            digest_hour: 23,
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert_eq!(c.digest_weekday().unwrap(), chrono::Weekday::Fri);
+        assert_eq!(parse_weekday("sunday"), Some(chrono::Weekday::Sun));
+        for bad in ["maandag", "mon", "", "mondays"] {
+            let c = Config {
+                digest_weekday: bad.into(),
+                ..Config::default()
+            };
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("`digest_weekday` must be one of monday,"), "{e}");
+        }
+        let c = Config {
+            digest_hour: 24,
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("`digest_hour`"), "{e}");
     }
 }

@@ -46,6 +46,27 @@ impl From<minijinja::Error> for AppError {
     }
 }
 
+impl AppError {
+    /// The error page's text key and detail. The page rendered here is a fallback
+    /// in the default language; the session middleware renders it again for the
+    /// person asking (their language, their menu), see `viewer::resolve`.
+    pub fn page(&self) -> (&'static str, Option<String>) {
+        let key = match self {
+            AppError::NotFound => "error.not-found",
+            AppError::Forbidden => "error.forbidden",
+            AppError::Csrf => "error.csrf",
+            AppError::RateLimited => "error.rate-limited",
+            AppError::BadRequest(_) => "error.bad-request",
+            _ => "error.internal",
+        };
+        let detail = match self {
+            AppError::BadRequest(msg) => Some(msg.clone()),
+            _ => None,
+        };
+        (key, detail)
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -70,18 +91,7 @@ impl ResponseError for AppError {
             tracing::error!(error = %detail, "request failed");
         }
         let status = self.status_code();
-        let key = match self {
-            AppError::NotFound => "error.not-found",
-            AppError::Forbidden => "error.forbidden",
-            AppError::Csrf => "error.csrf",
-            AppError::RateLimited => "error.rate-limited",
-            AppError::BadRequest(_) => "error.bad-request",
-            _ => "error.internal",
-        };
-        let detail = match self {
-            AppError::BadRequest(msg) => Some(msg.clone()),
-            _ => None,
-        };
+        let (key, detail) = self.page();
         let body = ERROR_PAGES
             .get()
             .and_then(|env| env.get_template("error.html.j2").ok())

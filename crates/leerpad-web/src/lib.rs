@@ -8,12 +8,15 @@
 
 mod clock;
 pub mod config;
+pub mod digest;
 mod error;
 mod mail;
 pub mod nudges;
 mod page;
 mod progress;
 mod quiz_flow;
+pub mod reports;
+mod roster;
 mod routes;
 mod security;
 mod state;
@@ -84,9 +87,14 @@ pub fn app(
         .configure(routes::auth::routes)
         .configure(routes::admin::routes)
         .configure(routes::api::routes)
+        .configure(routes::report_api::routes)
+        .configure(routes::api_tokens::routes)
         .configure(routes::course::routes)
         .configure(routes::item::routes)
         .configure(routes::notifications::routes)
+        .configure(routes::organisations::routes)
+        .configure(routes::members::routes)
+        .configure(routes::privacy::routes)
 }
 
 fn security_headers() -> DefaultHeaders {

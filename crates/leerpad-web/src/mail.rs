@@ -47,7 +47,7 @@ impl Mail {
             user_id: Some(user.id),
             kind: template.to_string(),
             recipient: user.email.clone(),
-            message,
+            message: message.into(),
         };
         let now = state.clock.now();
         state.db(move |c| enqueue(c, &email, now)).await?;

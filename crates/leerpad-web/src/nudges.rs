@@ -1,11 +1,17 @@
-//! The nudge runner: decides which reminder emails are due, renders them and puts
-//! them in the outbox, for every enrolment at once.
+//! The nudge runner: decides which reminder emails are due and puts them in the
+//! outbox, for every enrolment at once.
 //!
 //! One [`NudgeRunner::run`] reads the published courses and every enrolment in them
 //! (two queries), applies each course's rules (`leerpad_core::nudges`), loads the
-//! progress of the learners who get a nudge, renders the emails in each learner's
-//! language and queues them with [`leerpad_store::nudges::enqueue`], a transaction
-//! per batch. A nudge is queued once, ever: its outbox de-duplication key is
+//! progress of the learners who get a nudge, and queues each nudge with
+//! [`leerpad_store::nudges::enqueue`], a transaction per batch, as a template to
+//! render ([`TemplateMessage`]: the template name, the learner's language and the
+//! context the templates get): the outbox worker renders it when it sends it, so a
+//! run writes a few hundred bytes per nudge rather than the whole email. Each run
+//! first checks that the theme has every nudge template (and that it compiles): the
+//! nudges of a template that does not are reported as failed and not queued.
+//!
+//! A nudge is queued once, ever: its outbox de-duplication key is
 //! `nudge:<user>:<course>:<rule>:<period>`, so runners on several instances, or a run
 //! repeated after a crash, do not send twice.
 //!
@@ -16,7 +22,8 @@
 //! signed one-click unsubscribe link (RFC 8058), see [`unsubscribe_token`].
 //!
 //! `leerpad serve` runs it every `nudge_interval_minutes` ([`NudgeRunner::spawn`]);
-//! `leerpad nudge run [--dry-run]` runs it once.
+//! `leerpad nudge run [--dry-run]` runs it once. Each run ends with the coordinators'
+//! weekly digests ([`crate::digest`]), reported in [`NudgeReport::digests`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,7 +38,7 @@ use hmac::{Hmac, Mac};
 use leerpad_core::completion::{progress, LearnerState, Progress};
 use leerpad_core::nudges::{self as rules, evaluate, Due, Facts, History, Preference};
 use leerpad_core::{urls, Course, Id, NudgeKind, NudgeRule};
-use leerpad_mail::{StoredMessage, Templates};
+use leerpad_mail::{StoredMessage, TemplateMessage, Templates};
 use leerpad_store::learning::Finished;
 use leerpad_store::nudges::{self as store, NewNudge, NudgeEnrolment};
 use leerpad_store::publish::{load_version, serving_versions};
@@ -41,6 +48,7 @@ use sha2::Sha256;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::digest::{self, DigestReport, DigestRunner, DigestSchedule};
 use crate::security::Keys;
 use crate::state::AppState;
 
@@ -53,7 +61,7 @@ pub const TEMPLATES: [&str; 5] = [
     "nudge-completed",
 ];
 
-/// Nudges rendered and queued at a time (one transaction each).
+/// Nudges prepared and queued at a time (one transaction each).
 const BATCH: usize = 500;
 
 /// Nudges queued per run at most, unless configured otherwise
@@ -63,15 +71,16 @@ pub const DEFAULT_MAX_PER_RUN: usize = 5_000;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Decides, renders and queues nudges; see the module documentation. Cheap to share
+/// Decides and queues nudges; see the module documentation. Cheap to share
 /// between threads; keeps the published course versions it has loaded.
 pub struct NudgeRunner {
     db: Db,
-    templates: Templates,
+    templates: Arc<Templates>,
     base_url: String,
     unsubscribe_key: Vec<u8>,
     max_per_run: usize,
     courses: Mutex<HashMap<i32, Arc<Course>>>,
+    digests: DigestRunner,
 }
 
 impl fmt::Debug for NudgeRunner {
@@ -79,6 +88,7 @@ impl fmt::Debug for NudgeRunner {
         f.debug_struct("NudgeRunner")
             .field("base_url", &self.base_url)
             .field("templates", &self.templates)
+            .field("digests", &self.digests)
             .finish_non_exhaustive()
     }
 }
@@ -86,9 +96,12 @@ impl fmt::Debug for NudgeRunner {
 impl NudgeRunner {
     /// A runner over `db` whose emails come from `templates` and link to `base_url`;
     /// `secret` is the server's signing secret (unsubscribe links are signed with a
-    /// key derived from it, so the web server can check them).
+    /// key derived from it, so the web server can check them). Weekly digests go
+    /// out on the default schedule unless [`NudgeRunner::with_digest_schedule`].
     pub fn new(db: Db, templates: Templates, base_url: &str, secret: &[u8]) -> NudgeRunner {
+        let templates = Arc::new(templates);
         NudgeRunner {
+            digests: DigestRunner::new(db.clone(), templates.clone(), base_url, secret),
             db,
             templates,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -99,14 +112,16 @@ impl NudgeRunner {
     }
 
     /// A runner as `leerpad serve` configures it: the theme's email templates (checked
-    /// now), the base URL and the signing secret of `config`.
+    /// now), the base URL, the signing secret and the digest schedule of `config`.
     pub fn from_config(config: &Config, db: Db) -> anyhow::Result<NudgeRunner> {
         let keys = Keys::load(config.secret.as_deref(), &config.data_dir)?;
         let templates = Templates::new(config.theme_dir.iter().cloned());
         templates.check(&TEMPLATES)?;
+        templates.check(&[digest::TEMPLATE])?;
         Ok(
             NudgeRunner::new(db, templates, &config.base_url(), &keys.secret)
-                .with_max_per_run(config.nudge_max_per_run as usize),
+                .with_max_per_run(config.nudge_max_per_run as usize)
+                .with_digest_schedule(DigestSchedule::from_config(config)?),
         )
     }
 
@@ -114,13 +129,15 @@ impl NudgeRunner {
     pub fn from_state(state: &AppState) -> anyhow::Result<NudgeRunner> {
         let templates = Templates::new(state.config.theme_dir.iter().cloned());
         templates.check(&TEMPLATES)?;
+        templates.check(&[digest::TEMPLATE])?;
         Ok(NudgeRunner::new(
             state.db.clone(),
             templates,
             &state.config.base_url(),
             &state.keys.secret,
         )
-        .with_max_per_run(state.config.nudge_max_per_run as usize))
+        .with_max_per_run(state.config.nudge_max_per_run as usize)
+        .with_digest_schedule(DigestSchedule::from_config(&state.config)?))
     }
 
     /// The signed unsubscribe link of a user (as in their nudges).
@@ -139,16 +156,46 @@ impl NudgeRunner {
         self
     }
 
+    /// When the coordinators' weekly digests go out (default: Mondays from 07:00,
+    /// server time).
+    pub fn with_digest_schedule(mut self, schedule: DigestSchedule) -> NudgeRunner {
+        self.digests = self.digests.with_schedule(schedule);
+        self
+    }
+
+    /// The weekly digests this runner sends after its nudges.
+    pub fn digests(&self) -> &DigestRunner {
+        &self.digests
+    }
+
     /// Decides which nudges are due at `now` and, unless `dry_run`, queues them.
-    /// Returns who gets what and why. Blocking: database work and rendering.
+    /// Returns who gets what and why. Blocking: database work.
     ///
     /// At most the runner's maximum are handled per run, the most urgent first
     /// (deadlines, then completions, then the rest); the others are counted as
     /// `deferred` and are still due at the next run. Progress is read, emails
-    /// rendered and queued a batch at a time, so memory stays small however many
-    /// are due.
+    /// prepared and queued a batch at a time, so memory stays small however many
+    /// are due. The emails are rendered by the outbox worker when it sends them;
+    /// the nudges of a template the theme lacks (or cannot compile) are reported
+    /// as failed, not queued, and stay due.
+    ///
+    /// Then the coordinators' weekly digests that are due ([`DigestRunner::run`]),
+    /// in [`NudgeReport::digests`].
     pub fn run(&self, now: NaiveDateTime, dry_run: bool) -> StoreResult<NudgeReport> {
         let started = Instant::now();
+        // Cheap after the first run: compiled templates are kept.
+        let broken: HashMap<&str, String> = TEMPLATES
+            .iter()
+            .filter_map(|t| {
+                self.templates
+                    .check(&[t])
+                    .err()
+                    .map(|e| (*t, e.to_string()))
+            })
+            .collect();
+        for (template, error) in &broken {
+            tracing::error!(template, %error, "a nudge template does not work");
+        }
         let mut c = self.db.conn()?;
         let courses = self.courses(&mut c)?;
         let enrolments = store::enrolments(&mut c)?;
@@ -236,7 +283,13 @@ impl NudgeRunner {
             timings.progress_ms += ms(step.elapsed());
 
             let step = Instant::now();
-            let messages = self.render_all(chunk, &progress);
+            let messages: Vec<_> = chunk
+                .iter()
+                .map(|p| match broken.get(rules::template(&p.rule.kind)) {
+                    Some(error) => Err(error.clone()),
+                    None => self.message(p, &progress),
+                })
+                .collect();
             timings.render_ms += ms(step.elapsed());
 
             let step = Instant::now();
@@ -246,7 +299,7 @@ impl NudgeRunner {
             for (i, (plan, message)) in chunk.iter().zip(messages).enumerate() {
                 match message {
                     Err(error) => {
-                        tracing::error!(template = rules::template(&plan.rule.kind), %error, "cannot render a nudge");
+                        tracing::debug!(template = rules::template(&plan.rule.kind), %error, "cannot queue a nudge");
                         outcomes.push(Outcome::Failed { error });
                     }
                     Ok(_) if dry_run => outcomes.push(Outcome::WouldQueue),
@@ -291,6 +344,7 @@ impl NudgeRunner {
         }
         timings.total_ms = ms(started.elapsed());
         report.timings = timings;
+        report.digests = self.digests.run(now, dry_run)?;
         Ok(report)
     }
 
@@ -329,44 +383,14 @@ impl NudgeRunner {
         Ok(out)
     }
 
-    /// Renders every planned nudge, on as many threads as there are cores.
-    fn render_all(
-        &self,
-        plans: &[Plan<'_>],
-        progress: &HashMap<(i32, &str), Progress>,
-    ) -> Vec<Result<StoredMessage, String>> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        if plans.len() < 64 || threads == 1 {
-            return plans.iter().map(|p| self.render(p, progress)).collect();
-        }
-        let per_thread = plans.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = plans
-                .chunks(per_thread)
-                .map(|chunk| {
-                    s.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|p| self.render(p, progress))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("a rendering thread panicked"))
-                .collect()
-        })
-    }
-
-    fn render(
+    /// The email of a planned nudge: its template, the learner's language and the
+    /// context the template gets, with the one-click unsubscribe headers; the
+    /// outbox worker renders it.
+    fn message(
         &self,
         plan: &Plan<'_>,
         progress: &HashMap<(i32, &str), Progress>,
-    ) -> Result<StoredMessage, String> {
+    ) -> Result<TemplateMessage, String> {
         let e = plan.enrolment;
         let course = plan.course;
         let base = &self.base_url;
@@ -405,19 +429,14 @@ impl NudgeRunner {
             rule: rules::rule_name(&plan.rule.kind),
             why: plan.due.why,
         };
-        let mut message = self
-            .templates
-            .render(rules::template(&plan.rule.kind), &e.language, &ctx)
-            .map_err(|e| e.to_string())?;
-        message.headers.push((
-            "List-Unsubscribe".to_string(),
-            format!("<{unsubscribe_link}>"),
-        ));
-        message.headers.push((
-            "List-Unsubscribe-Post".to_string(),
-            "List-Unsubscribe=One-Click".to_string(),
-        ));
-        Ok(message)
+        let context = serde_json::to_value(&ctx)
+            .map_err(|e| format!("cannot store the email's context: {e}"))?;
+        Ok(TemplateMessage {
+            template: rules::template(&plan.rule.kind).to_string(),
+            lang: e.language.clone(),
+            context,
+            headers: unsubscribe_headers(&unsubscribe_link),
+        })
     }
 
     /// Runs every `interval` (the first time at once) until `shutdown` completes,
@@ -451,8 +470,24 @@ impl NudgeRunner {
                 match tokio::task::spawn_blocking(move || runner.run(now, false)).await {
                     Ok(Ok(report)) => {
                         let n = report.queued();
-                        if n > 0 {
+                        let digests = report.digests.queued();
+                        if n > 0 || digests > 0 {
                             queued();
+                        }
+                        if digests > 0 {
+                            tracing::info!(
+                                queued = digests,
+                                week = %report.digests.week.key,
+                                "weekly digests queued"
+                            );
+                        }
+                        if report.digests.failed() > 0 {
+                            tracing::error!(
+                                failed = report.digests.failed(),
+                                "some weekly digests could not be rendered"
+                            );
+                        }
+                        if n > 0 {
                             tracing::info!(
                                 queued = n,
                                 ms = report.timings.total_ms,
@@ -491,7 +526,7 @@ fn urgency(kind: &NudgeKind) -> u8 {
     }
 }
 
-/// A nudge that is due, before it is rendered.
+/// A nudge that is due, before it is queued.
 struct Plan<'a> {
     enrolment: &'a NudgeEnrolment,
     course: &'a Course,
@@ -571,8 +606,25 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }
 
+/// The one-click unsubscribe headers (RFC 8058) of an email whose unsubscribe link
+/// is `link`: nudges and weekly digests.
+pub(crate) fn unsubscribe_headers(link: &str) -> Vec<(String, String)> {
+    vec![
+        ("List-Unsubscribe".to_string(), format!("<{link}>")),
+        (
+            "List-Unsubscribe-Post".to_string(),
+            "List-Unsubscribe=One-Click".to_string(),
+        ),
+    ]
+}
+
+/// Adds [`unsubscribe_headers`] to a rendered message.
+pub(crate) fn add_unsubscribe_headers(message: &mut StoredMessage, link: &str) {
+    message.headers.extend(unsubscribe_headers(link));
+}
+
 /// `1 december 2026` (nl) or `1 December 2026` (en).
-fn date_in_words(t: NaiveDateTime, lang: &str) -> String {
+pub(crate) fn date_in_words(t: NaiveDateTime, lang: &str) -> String {
     const NL: [&str; 12] = [
         "januari",
         "februari",
@@ -680,6 +732,8 @@ pub struct NudgeReport {
     /// Every nudge this run handled, in (user, course, rule) order.
     pub nudges: Vec<NudgeLine>,
     pub timings: Timings,
+    /// The coordinators' weekly digests, decided after the nudges.
+    pub digests: DigestReport,
 }
 
 /// One nudge: who gets what and why.
@@ -709,7 +763,8 @@ pub enum Outcome {
     AlreadyQueued,
     /// A dry run: would have been queued.
     WouldQueue,
-    /// The email could not be rendered (a theme's template is broken).
+    /// The email could not be prepared: the theme lacks its template, or the
+    /// template does not compile.
     Failed { error: String },
 }
 
@@ -722,7 +777,8 @@ pub struct Timings {
     pub evaluate_ms: f64,
     /// The progress of those who get a nudge read and computed.
     pub progress_ms: f64,
-    /// Emails rendered.
+    /// Emails prepared (each template's context built; the outbox worker renders
+    /// them when it sends them).
     pub render_ms: f64,
     /// Written to the outbox.
     pub queue_ms: f64,
@@ -795,7 +851,8 @@ impl fmt::Display for NudgeReport {
             self.skipped_unsubscribed,
             self.withheld_by_preference,
             self.timings.total_ms
-        )
+        )?;
+        write!(f, "\n{}", self.digests)
     }
 }
 

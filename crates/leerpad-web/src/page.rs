@@ -27,6 +27,14 @@ const NOTICES: &[&str] = &[
     "invited",
     "account-disabled",
     "account-enabled",
+    "account-deleted",
+    "organisation-created",
+    "assigned",
+    "unassigned",
+    "member-updated",
+    "deadline-changed",
+    "member-removed",
+    "token-revoked",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the
@@ -86,6 +94,10 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// An urlencoded form whose `csrf` field has been checked against the browser's
 /// CSRF cookie. Fails with 403 when it does not match.
 pub struct CsrfForm<T>(pub T);
+
+/// A form with nothing but its CSRF token (a button).
+#[derive(Deserialize)]
+pub struct NoFields {}
 
 #[derive(Deserialize)]
 struct CsrfField {

@@ -144,12 +144,14 @@ pub async fn after_progress(state: &AppState, user: &User, served: &Served) -> A
     let p = progress(course, &ls);
     let (uid, cid, now) = (user.id, course.id.to_string(), state.clock.now());
     let complete = p.complete;
+    let percent = p.percent;
     let certificate = course.certificate.clone();
     let holder = user.display_name.clone();
     let version_id = served.version_id;
     state
         .db(move |c| -> StoreResult<()> {
             learning::record_activity(c, uid, &cid, now)?;
+            learning::record_progress(c, uid, &cid, percent)?;
             if complete && learning::mark_completed(c, uid, &cid, now)? {
                 if let Some(cert) = certificate {
                     let expires = cert

@@ -74,6 +74,24 @@ impl Keys {
             .map(|d| d.claims)
     }
 
+    pub fn api_token(&self, claims: &ApiClaims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_encoding)
+            .expect("HS256 encodes")
+    }
+
+    /// The claims of an API token with a valid signature and audience that has not
+    /// expired. Session tokens have no audience and are refused here, as API tokens
+    /// (which have one) are refused as sessions.
+    pub fn verify_api(&self, token: &str) -> Option<ApiClaims> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_audience(&[API_AUDIENCE]);
+        v.set_required_spec_claims(&["exp", "sub", "aud", "jti"]);
+        jsonwebtoken::decode::<ApiClaims>(token, &self.jwt_decoding, &v)
+            .ok()
+            .map(|d| d.claims)
+    }
+
     /// The CSRF token for forms in a browser with this CSRF cookie.
     pub fn csrf_token(&self, cookie: &str) -> String {
         sign(&self.csrf, cookie.as_bytes())
@@ -95,6 +113,20 @@ pub struct SessionClaims {
     pub sub: String,
     /// The server-side session record.
     pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub const API_AUDIENCE: &str = "leerpad-api";
+
+/// An API token: a coordinator's key to the report API. `jti` names its record in
+/// `api_tokens`, which says whether it was revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiClaims {
+    /// The user's id.
+    pub sub: String,
+    pub jti: String,
+    pub aud: String,
     pub iat: i64,
     pub exp: i64,
 }
@@ -184,6 +216,43 @@ mod tests {
         assert_eq!(keys.verify_session(&tampered), None);
         let expired = keys.session_token(&SessionClaims { exp: 10, ..claims });
         assert_eq!(keys.verify_session(&expired), None);
+    }
+
+    #[test]
+    fn api_tokens_and_session_tokens_are_not_interchangeable() {
+        let keys = Keys::new(&[7u8; 32]);
+        let exp = chrono::Utc::now().timestamp() + 60;
+        let api = ApiClaims {
+            sub: "1".into(),
+            jti: "t".into(),
+            aud: API_AUDIENCE.into(),
+            iat: 1,
+            exp,
+        };
+        let token = keys.api_token(&api);
+        assert_eq!(keys.verify_api(&token), Some(api.clone()));
+        assert_eq!(
+            keys.verify_session(&token),
+            None,
+            "an API token is no session"
+        );
+        let session = keys.session_token(&SessionClaims {
+            sub: "1".into(),
+            sid: "s".into(),
+            iat: 1,
+            exp,
+        });
+        assert_eq!(keys.verify_api(&session), None, "a session is no API token");
+        let elsewhere = keys.api_token(&ApiClaims {
+            aud: "another-app".into(),
+            ..api.clone()
+        });
+        assert_eq!(keys.verify_api(&elsewhere), None);
+        assert_eq!(
+            keys.verify_api(&keys.api_token(&ApiClaims { exp: 10, ..api })),
+            None
+        );
+        assert_eq!(Keys::new(&[8u8; 32]).verify_api(&token), None);
     }
 
     #[test]

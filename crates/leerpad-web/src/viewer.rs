@@ -181,7 +181,7 @@ pub async fn resolve(
     };
     req.extensions_mut().insert(viewer);
 
-    let mut res = next.call(req).await?;
+    let mut res = error_page_for_viewer(&state, next.call(req).await?.map_into_boxed_body());
     let secure = state.config.secure_cookies();
     if new_csrf {
         let c = Cookie::build(CSRF_COOKIE, csrf_cookie)
@@ -205,6 +205,37 @@ pub async fn resolve(
         }
     }
     Ok(res)
+}
+
+/// An error page (from an [`AppError`]) rendered again for the person asking: in
+/// their language, with their menu. API errors (JSON) and redirects are left alone.
+fn error_page_for_viewer(
+    state: &AppState,
+    res: ServiceResponse<actix_web::body::BoxBody>,
+) -> ServiceResponse<actix_web::body::BoxBody> {
+    let Some(err) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    else {
+        return res;
+    };
+    if matches!(err, AppError::SignInRequired { .. }) {
+        return res;
+    }
+    let (key, detail) = err.page();
+    let status = res.status();
+    let Some(viewer) = res.request().extensions().get::<Viewer>().cloned() else {
+        return res;
+    };
+    let ctx = serde_json::json!({ "status": status.as_u16(), "key": key, "detail": detail });
+    match crate::page::render(state, &viewer, res.request(), "error.html.j2", ctx) {
+        Ok(mut page) => {
+            *page.status_mut() = status;
+            res.into_response(page).map_into_boxed_body()
+        }
+        Err(_) => res,
+    }
 }
 
 async fn rotate(

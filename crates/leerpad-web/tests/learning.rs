@@ -5,9 +5,7 @@ mod support;
 
 use leerpad_core::{AcceptedAnswer, Course, Id, ItemBody, Question, QuestionKind};
 use leerpad_store::learning;
-use support::{last_email, link_in, test_app, Browser, TestApp};
-
-const PASSWORD: &str = "een lange zin als wachtwoord";
+use support::{test_app, Browser, TestApp};
 
 async fn learner<S, B>(app: &TestApp<S>, email: &str, enrol: bool) -> Browser
 where
@@ -18,23 +16,7 @@ where
     >,
     B: actix_web::body::MessageBody,
 {
-    let mut b = Browser::default();
-    b.submit(
-        &app.service,
-        "/auth/register",
-        "/auth/register",
-        &[
-            ("name", "An Peeters"),
-            ("email", email),
-            ("password", PASSWORD),
-        ],
-    )
-    .await
-    .assert_status(303);
-    let (_, msg) = last_email(&app.state, email).unwrap();
-    b.get(&app.service, &link_in(&msg.text))
-        .await
-        .assert_status(303);
+    let b = support::registered(app, "An Peeters", email).await;
     if enrol {
         // The showcase course is hidden: a coordinator enrols learners.
         let mut c = app.state.db.conn().unwrap();
@@ -606,6 +588,8 @@ async fn the_json_api_serves_the_same_actions() {
         "/api/v1/courses",
         "/api/v1/courses/{course}/progress",
         "/api/v1/courses/{course}/items/{item}/done",
+        "/api/v1/organisations",
+        "/api/v1/organisations/{slug}/report",
     ] {
         assert!(paths.iter().any(|x| x.as_str() == p), "{p} is documented");
     }

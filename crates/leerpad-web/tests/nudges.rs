@@ -19,7 +19,7 @@ use leerpad_mail::{Mailer, OutboxWorker, Templates, WorkerConfig};
 use leerpad_store::accounts::{self, NewUser};
 use leerpad_store::nudges::{self, Preference};
 use leerpad_store::schema::{courses, email_outbox, enrolments, nudge_log};
-use leerpad_store::{learning, outbox, publish, Db, PublishInput, PublishOptions};
+use leerpad_store::{learning, outbox, Db};
 use leerpad_web::nudges::{unsubscribe_token, NudgeReport, NudgeRunner, Outcome};
 use support::{last_email, link_in, test_app, Browser, TestApp};
 
@@ -28,87 +28,21 @@ const BASE: &str = "https://leren.example.be";
 
 // --- a database with the showcase course (hidden, every kind of nudge) ---
 
-struct World {
-    db: Db,
-    name: &'static str,
-    _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
-}
+type World = support::PublishedDb;
 
-impl Drop for World {
-    fn drop(&mut self) {
-        if let Some((admin_url, name)) = &self.pg_drop {
-            if let Ok(mut c) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
-}
-
-fn courses_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../courses")
-}
-
-fn world_with(db: Db, name: &'static str) -> World {
-    let paths = [
+fn course_paths() -> Vec<PathBuf> {
+    vec![
         support::showcase_dir(),
-        courses_dir().join("polarisation-en"),
-    ];
-    let compiled = leerpad_compiler::compile_paths(&paths);
-    assert!(!compiled.diagnostics.has_errors());
-    let inputs: Vec<_> = compiled
-        .courses
-        .iter()
-        .zip(&compiled.sources)
-        .map(|(course, dir)| PublishInput {
-            course,
-            source_dir: Some(dir.as_path()),
-        })
-        .collect();
-    let opts = PublishOptions {
-        dry_run: false,
-        allow_orphans: false,
-        now: day(-30),
-    };
-    publish(&db, &inputs, &opts).unwrap();
-    World {
-        db,
-        name,
-        _dir: None,
-        pg_drop: None,
-    }
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../courses/polarisation-en"),
+    ]
 }
 
 fn sqlite() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("leerpad.db").to_string_lossy()).unwrap();
-    let mut w = world_with(db, "sqlite");
-    w._dir = Some(dir);
-    w
+    support::published_sqlite(&course_paths(), day(-30))
 }
 
 fn postgres() -> Option<World> {
-    let admin_url = std::env::var("LEERPAD_TEST_DATABASE_URL").ok()?;
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let name = format!(
-        "leerpad_nudge_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    );
-    let mut admin = PgConnection::establish(&admin_url).expect("the test server is reachable");
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let query = admin_url
-        .split_once('?')
-        .map(|(_, q)| format!("?{q}"))
-        .unwrap_or_default();
-    let db = Db::open(&format!("{base}/{name}{query}")).unwrap();
-    let mut w = world_with(db, "postgres");
-    w.pg_drop = Some((admin_url, name));
-    Some(w)
+    support::published_postgres(&course_paths(), day(-30))
 }
 
 /// 09:00 UTC on day `n` (day 0 is Monday 2 November 2026).

@@ -47,7 +47,21 @@ pub async fn test_app(
     let mut config = config(dir.path());
     tweak(&mut config);
     let db = Db::open(&config.database_url()).unwrap();
-    let compiled = leerpad_compiler::compile_paths(&[showcase_dir()]);
+    publish_into(&db, &[showcase_dir()], chrono::Utc::now().naive_utc());
+    let clock = Clock::default();
+    let state = build_state(config, db, clock.clone(), Arc::new(|| {})).unwrap();
+    let service = test::init_service(app(state.clone())).await;
+    TestApp {
+        service,
+        state,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// Compiles the courses at `paths` and publishes them into `db`, as of `at`.
+pub fn publish_into(db: &Db, paths: &[PathBuf], at: chrono::NaiveDateTime) {
+    let compiled = leerpad_compiler::compile_paths(paths);
     assert!(!compiled.diagnostics.has_errors());
     let inputs: Vec<_> = compiled
         .courses
@@ -61,18 +75,74 @@ pub async fn test_app(
     let opts = PublishOptions {
         dry_run: false,
         allow_orphans: false,
-        now: chrono::Utc::now().naive_utc(),
+        now: at,
     };
-    publish(&db, &inputs, &opts).unwrap();
-    let clock = Clock::default();
-    let state = build_state(config, db, clock.clone(), Arc::new(|| {})).unwrap();
-    let service = test::init_service(app(state.clone())).await;
-    TestApp {
-        service,
-        state,
-        clock,
-        _dir: dir,
+    publish(db, &inputs, &opts).unwrap();
+}
+
+/// A database with courses published, on SQLite or on the PostgreSQL server named by
+/// `LEERPAD_TEST_DATABASE_URL`; removed when dropped.
+pub struct PublishedDb {
+    pub db: Db,
+    pub name: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl Drop for PublishedDb {
+    fn drop(&mut self) {
+        use diesel::prelude::*;
+        if let Some((admin_url, name)) = &self.pg_drop {
+            if let Ok(mut c) = diesel::PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c);
+            }
+        }
     }
+}
+
+/// A fresh SQLite database with the courses at `paths` published as of `at`.
+pub fn published_sqlite(paths: &[PathBuf], at: chrono::NaiveDateTime) -> PublishedDb {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("leerpad.db").to_string_lossy()).unwrap();
+    publish_into(&db, paths, at);
+    PublishedDb {
+        db,
+        name: "sqlite",
+        _dir: Some(dir),
+        pg_drop: None,
+    }
+}
+
+/// The same on a fresh PostgreSQL database; `None` when no server is configured.
+pub fn published_postgres(paths: &[PathBuf], at: chrono::NaiveDateTime) -> Option<PublishedDb> {
+    use diesel::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let admin_url = std::env::var("LEERPAD_TEST_DATABASE_URL").ok()?;
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "leerpad_web_test_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin =
+        diesel::PgConnection::establish(&admin_url).expect("the test server is reachable");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let query = admin_url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    let db = Db::open(&format!("{base}/{name}{query}")).unwrap();
+    publish_into(&db, paths, at);
+    Some(PublishedDb {
+        db,
+        name: "postgres",
+        _dir: None,
+        pg_drop: Some((admin_url, name)),
+    })
 }
 
 /// A browser: cookies kept between requests.
@@ -87,6 +157,8 @@ pub struct Page {
     pub body: String,
     pub set_cookies: Vec<String>,
     pub headers: actix_web::http::header::HeaderMap,
+    /// The body as sent (for downloads that are not text).
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -145,13 +217,15 @@ impl Browser {
                 self.cookies.insert(name.to_string(), value.to_string());
             }
         }
-        let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
+        let bytes = test::read_body(res).await.to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Page {
             status,
             location,
             body,
             set_cookies,
             headers,
+            bytes,
         }
     }
 
@@ -209,6 +283,40 @@ impl Browser {
         self.post(app, action, &fields).await
     }
 
+    /// Uploads `file` as the form field `file` of a multipart form, with the CSRF
+    /// token from `page_path`.
+    pub async fn upload<S, B>(
+        &mut self,
+        app: &S,
+        page_path: &str,
+        action: &str,
+        file: &[u8],
+    ) -> Page
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        let csrf = self.get(app, page_path).await.csrf();
+        let boundary = "leerpad-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(
+            app,
+            test::TestRequest::post()
+                .uri(action)
+                .insert_header((
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                ))
+                .set_payload(body),
+        )
+        .await
+    }
+
     pub async fn json<S, B>(
         &mut self,
         app: &S,
@@ -240,7 +348,8 @@ impl Browser {
     }
 }
 
-/// The newest email to `recipient` in the outbox: (kind, message).
+/// The newest email to `recipient` in the outbox: (kind, message). One queued as a
+/// template (a nudge) is rendered with the built-in theme, as the worker would.
 pub fn last_email(state: &AppState, recipient: &str) -> Option<(String, outbox::StoredMessage)> {
     use diesel::prelude::*;
     use leerpad_store::schema::email_outbox;
@@ -252,7 +361,19 @@ pub fn last_email(state: &AppState, recipient: &str) -> Option<(String, outbox::
         .first(&mut *c)
         .optional()
         .unwrap();
-    row.map(|(kind, payload)| (kind, serde_json::from_str(&payload).unwrap()))
+    row.map(|(kind, payload)| {
+        let message = match outbox::Payload::from_json(&payload).unwrap() {
+            outbox::Payload::Rendered(m) => m,
+            outbox::Payload::Template(t) => {
+                let mut m = leerpad_mail::Templates::builtin()
+                    .render(&t.template, &t.lang, &t.context)
+                    .unwrap();
+                m.headers.extend(t.headers);
+                m
+            }
+        };
+        (kind, message)
+    })
 }
 
 pub fn email_count(state: &AppState) -> i64 {
@@ -272,4 +393,77 @@ pub fn link_in(text: &str) -> String {
         .take_while(|c| !c.is_whitespace())
         .collect();
     link.trim_start_matches("http://127.0.0.1:8080").to_string()
+}
+
+pub const PASSWORD: &str = "een lange zin als wachtwoord";
+
+/// A browser signed in as a newly registered, verified user.
+pub async fn registered<S, B>(app: &TestApp<S>, name: &str, email: &str) -> Browser
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut b = Browser::default();
+    b.submit(
+        &app.service,
+        "/auth/register",
+        "/auth/register",
+        &[("name", name), ("email", email), ("password", PASSWORD)],
+    )
+    .await
+    .assert_status(303);
+    let (_, msg) = last_email(&app.state, email).expect("a verification email");
+    b.get(&app.service, &link_in(&msg.text))
+        .await
+        .assert_status(303);
+    b
+}
+
+/// Gives the user with this email another role (as an administrator would).
+pub fn set_role(state: &AppState, email: &str, role: leerpad_core::Role) -> i32 {
+    let mut c = state.db.conn().unwrap();
+    let user = leerpad_store::accounts::user_by_email(&mut c, email)
+        .unwrap()
+        .unwrap();
+    leerpad_store::accounts::set_role(&mut c, user.id, role).unwrap();
+    state.sessions.forget(None, Some(user.id));
+    user.id
+}
+
+/// A browser signed in through the invitation last emailed to `email`.
+pub async fn accept_invitation<S, B>(app: &TestApp<S>, email: &str) -> Browser
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (kind, msg) = last_email(&app.state, email).expect("an invitation");
+    assert_eq!(kind, "invitation");
+    let link = link_in(&msg.text);
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let mut b = Browser::default();
+    b.submit(
+        &app.service,
+        &link,
+        "/auth/invite",
+        &[
+            ("token", &token),
+            ("name", "Invited Person"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .assert_status(303);
+    b
+}
+
+impl Browser {
+    /// Sends any request (method, headers and body as built by the caller) with this
+    /// browser's cookies, and keeps the cookies it sets.
+    pub async fn request<S, B>(&mut self, app: &S, req: test::TestRequest) -> Page
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        self.send(app, req).await
+    }
 }

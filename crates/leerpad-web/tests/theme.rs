@@ -115,3 +115,42 @@ async fn a_custom_theme_overrides_templates_static_files_and_texts() {
         .await
         .assert_status(404);
 }
+
+#[actix_web::test]
+async fn error_pages_speak_the_language_of_the_person_asking_and_keep_their_menu() {
+    let app = support::test_app(|_| {}).await;
+    // Before signing in: the browser's language.
+    let mut anonymous = support::Browser::default();
+    let page = anonymous
+        .send_with_header(
+            &app.service,
+            "/courses/does-not-exist",
+            ("Accept-Language", "en-GB,en;q=0.9"),
+        )
+        .await;
+    page.assert_status(404);
+    assert!(page.body.contains("Page not found"), "{}", page.body);
+    assert!(page.body.contains("lang=\"en\""));
+
+    // Signed in with English as their language: English, and their menu.
+    let mut an = support::registered(&app, "An Peeters", "an@example.org").await;
+    an.submit(
+        &app.service,
+        "/me",
+        "/me",
+        &[("name", "An Peeters"), ("language", "en")],
+    )
+    .await
+    .assert_status(303);
+    let page = an.get(&app.service, "/courses/does-not-exist").await;
+    page.assert_status(404);
+    assert!(page.body.contains("Page not found"), "{}", page.body);
+    assert!(
+        page.body.contains("Sign out"),
+        "the signed-in menu is there"
+    );
+    // A learner on an administrator's page: refused, in English.
+    let page = an.get(&app.service, "/admin/users").await;
+    page.assert_status(403);
+    assert!(page.body.contains("lang=\"en\""));
+}

@@ -1,6 +1,7 @@
 // Starts a real `leerpad serve` for the tests: a fresh data folder, a copy of the
-// showcase course that learners may enrol in themselves, email to the test's SMTP
-// server. Builds nothing: the binary must exist (cargo build) or LEERPAD_BIN names it.
+// showcase course that learners may enrol in themselves (and of bundled courses from
+// courses/ when asked), email to the test's SMTP server. Builds nothing: the binary
+// must exist (cargo build) or LEERPAD_BIN names it.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,10 +37,19 @@ export function copyShowcase(dir) {
   fs.writeFileSync(file, yaml.replace(/^visibility: hidden$/m, 'visibility: listed'));
 }
 
+/** Copies the bundled course `courses/<id>` into `dir/<id>`, as it is. */
+export function copyBundled(dir, id) {
+  const from = path.join(REPO, 'courses', id);
+  if (!fs.existsSync(path.join(from, 'course.yaml'))) throw new Error(`no bundled course at ${from}`);
+  fs.cpSync(from, path.join(dir, id), { recursive: true });
+}
+
 export class Leerpad {
-  constructor({ smtpPort, adminEmail }) {
+  /** `bundled`: ids of courses in the repository's courses/ to serve beside the showcase. */
+  constructor({ smtpPort, adminEmail, bundled = [] }) {
     this.smtpPort = smtpPort;
     this.adminEmail = adminEmail;
+    this.bundled = bundled;
     this.stdout = '';
     this.stderr = '';
     this.exited = null;
@@ -54,6 +64,7 @@ export class Leerpad {
     const courses = path.join(this.tmp, 'courses');
     fs.mkdirSync(courses);
     copyShowcase(courses);
+    for (const id of this.bundled) copyBundled(courses, id);
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
 

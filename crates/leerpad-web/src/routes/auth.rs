@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::config::Registration;
 use crate::error::{urlencode, AppError, AppResult};
-use crate::page::{render, safe_next, see_other, CsrfForm};
+use crate::page::{render, safe_next, see_other, CsrfForm, NoFields};
 use crate::security::{
     dummy_password_hash, hash_password, random_token, token_hash, verify_password, SessionClaims,
 };
@@ -560,14 +560,11 @@ async fn accept_invite(
     start_session(&state, &user, "/").await
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 #[post("/auth/sign-out")]
 async fn sign_out(
     state: web::Data<AppState>,
     viewer: Viewer,
-    _form: CsrfForm<Empty>,
+    _form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     if let Some(sid) = viewer.session_id.clone() {
         let now = state.clock.now();

@@ -7,11 +7,10 @@ use leerpad_core::completion::{is_done, progress, LearnerState};
 use leerpad_core::{Course, ItemBody, LessonBlock, Visibility};
 use leerpad_report::action_plan::{self, ActionPlan, PlanSection};
 use leerpad_store::learning;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
-use crate::page::{render, see_other, CsrfForm};
+use crate::page::{render, see_other, CsrfForm, NoFields};
 use crate::progress::{enrolled, learner_state};
 use crate::state::{AppState, Served};
 use crate::viewer::{SignedIn, Viewer};
@@ -205,15 +204,12 @@ async fn overview(
     )
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 #[post("/courses/{course}/enrol")]
 async fn enrol(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<String>,
-    _f: CsrfForm<Empty>,
+    _f: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     let course_id = path.into_inner();
     enrolled(&state, &who.user, &course_id).await?;

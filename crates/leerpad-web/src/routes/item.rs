@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
-use crate::page::{render, see_other, CsrfForm};
+use crate::page::{render, see_other, CsrfForm, NoFields};
 use crate::progress::{after_progress, enrolled, visit};
 use crate::quiz_flow::{self, find_question};
 use crate::routes::course::course_card;
@@ -252,15 +252,12 @@ fn quiz_of<'c>(served: &'c Served, item_id: &str) -> AppResult<&'c Quiz> {
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 #[post("/courses/{course}/{item}/attempts")]
 async fn start_attempt(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
-    _f: CsrfForm<Empty>,
+    _f: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id) = path.into_inner();
     let (served, _) = enrolled(&state, &who.user, &course_id).await?;
@@ -575,7 +572,7 @@ async fn start_run(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
-    _f: CsrfForm<Empty>,
+    _f: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id) = path.into_inner();
     let (served, _) = enrolled(&state, &who.user, &course_id).await?;

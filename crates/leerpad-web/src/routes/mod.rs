@@ -3,8 +3,13 @@
 
 pub mod admin;
 pub mod api;
+pub mod api_tokens;
 pub mod auth;
 pub mod course;
 pub mod item;
+pub mod members;
 pub mod notifications;
+pub mod organisations;
+pub mod privacy;
+pub mod report_api;
 pub mod support;
