@@ -1,4 +1,4 @@
-// The database schema, shared by SQLite and PostgreSQL. `tests/schema.rs` checks
+// The database schema, shared by SQLite and PostgreSQL. `tests/store/schema.rs` checks
 // that both backends' migrations produce exactly these tables and columns.
 
 diesel::table! {

@@ -3,7 +3,7 @@
 //! orders, and the progress figures reports read. On SQLite, and on PostgreSQL when
 //! `LEERPAD_TEST_DATABASE_URL` is set.
 
-mod support;
+use crate::support;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;

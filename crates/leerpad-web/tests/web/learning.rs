@@ -1,7 +1,7 @@
 //! A learner's way through the showcase course over HTTP, and what another learner
 //! may not see of it.
 
-mod support;
+use crate::support;
 
 use leerpad_core::{AcceptedAnswer, Course, Id, ItemBody, Question, QuestionKind};
 use leerpad_store::learning;

@@ -1,7 +1,7 @@
 //! The email outbox: dedupe, claims and leases, retries, and concurrent workers. On
 //! SQLite, and on PostgreSQL when `LEERPAD_TEST_DATABASE_URL` is set.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};

@@ -1,7 +1,7 @@
 //! Publishing never loses learner progress: on SQLite, and on PostgreSQL when
 //! `LEERPAD_TEST_DATABASE_URL` is set.
 
-mod support;
+use crate::support;
 
 use diesel::prelude::*;
 use leerpad_core::TrackableKind;

@@ -1,7 +1,7 @@
 //! The theme: a custom theme overrides templates, static files and texts; Dutch and
 //! English are complete.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

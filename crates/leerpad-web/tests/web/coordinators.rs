@@ -3,7 +3,7 @@
 //! the dashboard with its filters, and exports and the API that hold exactly the
 //! dashboard's rows.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use leerpad_core::Role;

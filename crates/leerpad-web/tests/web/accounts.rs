@@ -1,6 +1,6 @@
 //! Accounts over HTTP: every flow and its error paths.
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use support::{email_count, last_email, link_in, test_app, Browser};

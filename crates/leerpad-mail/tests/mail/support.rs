@@ -1,6 +1,5 @@
 //! Fresh databases for the worker tests: SQLite always, PostgreSQL when
 //! `LEERPAD_TEST_DATABASE_URL` names a server.
-#![allow(dead_code)]
 
 use chrono::NaiveDateTime;
 use diesel::{Connection, PgConnection, RunQueryDsl};

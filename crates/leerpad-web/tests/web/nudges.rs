@@ -4,7 +4,7 @@
 //! (SQLite, and PostgreSQL when `LEERPAD_TEST_DATABASE_URL` is set), the one-click
 //! unsubscribe link and the preferences page.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -28,7 +28,15 @@ const BASE: &str = "https://leren.example.be";
 
 // --- a database with the showcase course (hidden, every kind of nudge) ---
 
-type World = support::PublishedDb;
+/// A published database, with this file's helpers.
+struct World(support::PublishedDb);
+
+impl std::ops::Deref for World {
+    type Target = support::PublishedDb;
+    fn deref(&self) -> &support::PublishedDb {
+        &self.0
+    }
+}
 
 fn course_paths() -> Vec<PathBuf> {
     vec![
@@ -38,11 +46,11 @@ fn course_paths() -> Vec<PathBuf> {
 }
 
 fn sqlite() -> World {
-    support::published_sqlite(&course_paths(), day(-30))
+    World(support::published_sqlite(&course_paths(), day(-30)))
 }
 
 fn postgres() -> Option<World> {
-    support::published_postgres(&course_paths(), day(-30))
+    support::published_postgres(&course_paths(), day(-30)).map(World)
 }
 
 /// 09:00 UTC on day `n` (day 0 is Monday 2 November 2026).

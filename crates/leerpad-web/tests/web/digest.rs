@@ -5,7 +5,7 @@
 //! `LEERPAD_TEST_DATABASE_URL` is set), the figures against the data, one
 //! organisation's learners never in another's digest, who gets none, and the dry run.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -32,7 +32,15 @@ const POLARISATION: &str = "Dealing with polarisation in your municipality";
 
 // --- a database with two published courses ---
 
-type World = support::PublishedDb;
+/// A published database, with this file's helpers.
+struct World(support::PublishedDb);
+
+impl std::ops::Deref for World {
+    type Target = support::PublishedDb;
+    fn deref(&self) -> &support::PublishedDb {
+        &self.0
+    }
+}
 
 fn course_paths() -> Vec<PathBuf> {
     vec![
@@ -42,11 +50,11 @@ fn course_paths() -> Vec<PathBuf> {
 }
 
 fn sqlite() -> World {
-    support::published_sqlite(&course_paths(), day(-60))
+    World(support::published_sqlite(&course_paths(), day(-60)))
 }
 
 fn postgres() -> Option<World> {
-    support::published_postgres(&course_paths(), day(-60))
+    support::published_postgres(&course_paths(), day(-60)).map(World)
 }
 
 /// 09:00 UTC on day `n` (day 0 is Monday 2 November 2026, in ISO week 45).

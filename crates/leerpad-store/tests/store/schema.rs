@@ -1,7 +1,7 @@
 //! Both backends' migrations produce exactly the tables, columns, types,
 //! nullability and primary keys that `src/schema.rs` declares.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use leerpad_store::DbConnection;
 type Schema = BTreeMap<String, (Vec<String>, Vec<(String, String, bool)>)>;
 
 fn declared() -> Schema {
-    let text = include_str!("../src/schema.rs");
+    let text = include_str!("../../src/schema.rs");
     let table =
         regex::Regex::new(r"(?s)diesel::table!\s*\{\s*(\w+)\s*\(([^)]*)\)\s*\{(.*?)\}\s*\}")
             .unwrap();

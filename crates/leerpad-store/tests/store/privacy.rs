@@ -3,7 +3,7 @@
 //! anonymised counts for reports. On SQLite, and on PostgreSQL when
 //! `LEERPAD_TEST_DATABASE_URL` is set.
 
-mod support;
+use crate::support;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;

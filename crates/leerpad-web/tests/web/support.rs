@@ -1,6 +1,5 @@
 //! A test server: the real app over a fresh SQLite database with the showcase course
 //! published, driven through actix's test service with a cookie jar.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -18,7 +18,7 @@
 //!   coordinator cannot pull another organisation's learner into their reports by
 //!   typing her address into the invitation form (fails today; see the test).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 
@@ -1493,7 +1493,7 @@ fn every_route_has_an_authorization_row() {
     let unknown: Vec<_> = listed.difference(&declared).collect();
     assert!(
         missing.is_empty(),
-        "routes without a row in the authorization table of tests/authorization.rs: {missing:?}"
+        "routes without a row in the authorization table of tests/web/authorization.rs: {missing:?}"
     );
     assert!(
         unknown.is_empty(),

@@ -1,5 +1,4 @@
 //! Test databases on both backends, and a small course to publish.
-#![allow(dead_code)]
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

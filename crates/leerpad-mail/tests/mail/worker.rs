@@ -2,7 +2,7 @@
 //! never send twice. The clock is passed to `run_once`, so retries happen when the
 //! test says the time has come.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

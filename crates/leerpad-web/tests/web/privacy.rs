@@ -1,6 +1,6 @@
 //! A person's data over HTTP: downloading it, and deleting the account.
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use diesel::prelude::*;
