@@ -31,6 +31,10 @@ use leerpad_store::schema::{enrolments, lesson_progress, users};
 use leerpad_store::{publish, Db, PublishInput, PublishOptions};
 use leerpad_web::nudges::NudgeRunner;
 
+/// The allocator of the `leerpad` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &[u8] = b"a benchmark secret that is long enough to sign with";
 /// Rows per INSERT while generating.
 const ROWS: usize = 2000;

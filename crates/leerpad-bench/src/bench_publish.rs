@@ -12,6 +12,10 @@ use leerpad_compiler::compile_paths;
 use leerpad_core::{Course, ItemBody, LessonBlock};
 use leerpad_store::{publish, Db, PublishInput, PublishOptions, PublishStatus};
 
+/// The allocator of the `leerpad` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const REPUBLISHES: usize = 7;
 
 fn main() -> ExitCode {

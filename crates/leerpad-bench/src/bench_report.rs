@@ -38,6 +38,10 @@ use leerpad_store::schema::{assigned_enrolments, certificates, enrolments, membe
 use leerpad_store::{publish, Db, PublishInput, PublishOptions, StoreError};
 use leerpad_web::reports::{self, ExportFormat, Outlines};
 
+/// The allocator of the `leerpad` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Rows per INSERT while generating.
 const ROWS: usize = 2000;
 /// (course id, lessons, lessons per module): one quiz per module.

@@ -47,7 +47,7 @@ pub mod testing;
 pub mod transport;
 pub mod worker;
 
-pub use leerpad_store::outbox::{OutgoingEmail, Payload, StoredMessage, TemplateMessage};
+pub use leerpad_store::outbox::{Context, OutgoingEmail, Payload, StoredMessage, TemplateMessage};
 pub use templates::{TemplateError, Templates, DEFAULT_LANG, MESSAGES};
 pub use transport::{parse_address, ConfigError, Mailer, Security, SendError, Transport};
 pub use worker::{OutboxWorker, RunSummary, WorkerConfig, WorkerError};

@@ -17,7 +17,7 @@
 
 use std::path::PathBuf;
 
-use leerpad_store::outbox::StoredMessage;
+use leerpad_store::outbox::{Payload, StoredMessage};
 use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use serde::Serialize;
 
@@ -101,6 +101,8 @@ pub enum TemplateError {
     },
     #[error("email template `{name}` rendered an empty {part}")]
     Empty { name: String, part: &'static str },
+    #[error("the stored context of the email cannot be read: {0}")]
+    Context(String),
 }
 
 /// The email templates of a list of themes, over the built-in default.
@@ -174,6 +176,28 @@ impl Templates {
             self.optional_template(&format!("{name}/body.html.j2"))?;
         }
         Ok(())
+    }
+
+    /// The message an outbox row sends: the stored one, or its template rendered
+    /// with the stored context, plus its unsubscribe headers and other headers.
+    pub fn render_payload<'a>(
+        &self,
+        payload: &'a Payload,
+    ) -> Result<std::borrow::Cow<'a, StoredMessage>, TemplateError> {
+        match payload {
+            Payload::Rendered(message) => Ok(std::borrow::Cow::Borrowed(message)),
+            Payload::Template(t) => {
+                let context = t
+                    .template_context()
+                    .map_err(|e| TemplateError::Context(e.to_string()))?;
+                let mut message = self.render(&t.template, &t.lang, &context)?;
+                if let Some(link) = &t.unsubscribe {
+                    message.add_unsubscribe(link);
+                }
+                message.headers.extend(t.headers.iter().cloned());
+                Ok(std::borrow::Cow::Owned(message))
+            }
+        }
     }
 
     /// Renders message `name` in `lang` with `ctx` (a struct or map, serialised).

@@ -18,12 +18,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use leerpad_store::outbox::{self, ClaimedEmail, Payload, RetryOutcome, StoredMessage};
+use leerpad_store::outbox::{self, ClaimedEmail, RetryOutcome};
 use leerpad_store::{Db, DbConnection, StoreError, StoreResult};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::templates::{TemplateError, Templates};
+use crate::templates::Templates;
 use crate::transport::Mailer;
 
 #[derive(Debug, Clone)]
@@ -210,7 +210,7 @@ impl OutboxWorker {
             }
             let id = email.id;
             let kind = email.kind.clone();
-            let message = match render(&self.inner.templates, &email.message) {
+            let message = match self.inner.templates.render_payload(&email.message) {
                 Ok(message) => message,
                 Err(e) => {
                     // The theme will not render it on a later attempt either.
@@ -315,22 +315,6 @@ impl OutboxWorker {
             }
             tracing::info!(worker = %cfg.name, "email worker stopped");
         })
-    }
-}
-
-/// The message to send: the stored one, or its template rendered with the stored
-/// context and headers.
-fn render<'a>(
-    templates: &Templates,
-    payload: &'a Payload,
-) -> Result<std::borrow::Cow<'a, StoredMessage>, TemplateError> {
-    match payload {
-        Payload::Rendered(message) => Ok(std::borrow::Cow::Borrowed(message)),
-        Payload::Template(t) => {
-            let mut message = templates.render(&t.template, &t.lang, &t.context)?;
-            message.headers.extend(t.headers.iter().cloned());
-            Ok(std::borrow::Cow::Owned(message))
-        }
     }
 }
 

@@ -53,9 +53,28 @@ pub struct StoredMessage {
     pub headers: Vec<(String, String)>,
 }
 
+impl StoredMessage {
+    /// Adds the one-click unsubscribe headers (RFC 8058) for `link`:
+    /// `List-Unsubscribe: <link>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    pub fn add_unsubscribe(&mut self, link: &str) {
+        self.headers
+            .push(("List-Unsubscribe".to_string(), format!("<{link}>")));
+        self.headers.push((
+            "List-Unsubscribe-Post".to_string(),
+            "List-Unsubscribe=One-Click".to_string(),
+        ));
+    }
+}
+
 /// An email to be rendered when it is sent: the template `template` of the
-/// theme in `lang` with `context`, plus `headers`. Stored as JSON in `payload`:
-/// `{"template": "nudge-inactive", "lang": "nl", "context": {…}, "headers": [[name, value], …]}`.
+/// theme in `lang` with `context`. Stored as JSON in `payload`:
+/// `{"template": "nudge-inactive", "lang": "nl", "context": {…}, "unsubscribe": "https://…"}`.
+///
+/// A message with an `unsubscribe` link gets the one-click unsubscribe headers
+/// ([`StoredMessage::add_unsubscribe`]) and its templates get the link as
+/// `unsubscribe_link`: stored once, as bulk email is stored by the ten thousand.
+/// `headers` are added as they are (rows queued before `unsubscribe` existed
+/// carry their unsubscribe headers there).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateMessage {
     /// The message name (`nudge-inactive`, …), as for `Templates::render`.
@@ -65,16 +84,81 @@ pub struct TemplateMessage {
     pub lang: String,
     /// What the templates get, besides `lang`, `subject` and the globals.
     #[serde(default)]
-    pub context: serde_json::Value,
+    pub context: Context,
+    /// The recipient's one-click unsubscribe link, if the email has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
     /// Extra headers added to the rendered message, in order.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+}
+
+impl TemplateMessage {
+    /// The context the templates get: the stored one, with `unsubscribe_link`
+    /// when the message has an unsubscribe link.
+    pub fn template_context(&self) -> Result<serde_json::Value, serde_json::Error> {
+        let mut ctx = self.context.to_value()?;
+        if let (Some(link), serde_json::Value::Object(map)) = (&self.unsubscribe, &mut ctx) {
+            map.insert(
+                "unsubscribe_link".to_string(),
+                serde_json::Value::String(link.clone()),
+            );
+        }
+        Ok(ctx)
+    }
+}
+
+/// A template context as JSON text, serialized once when the email is made and
+/// stored as it is: building and dropping a `serde_json::Value` per email costs
+/// more than the rest of queueing it.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Context(Box<serde_json::value::RawValue>);
+
+impl Context {
+    /// The JSON of `value` (normally an object).
+    pub fn new(value: &impl Serialize) -> Result<Context, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(Context)
+    }
+
+    /// The context as a JSON value.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl Default for Context {
+    /// No values: `{}`.
+    fn default() -> Context {
+        Context(serde_json::value::RawValue::from_string("{}".to_string()).expect("valid JSON"))
+    }
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Eq for Context {}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.json())
+    }
 }
 
 /// What an outbox row holds: a rendered email, or a template to render when it is
 /// sent. Rows stored before templates existed are all [`Payload::Rendered`], and
 /// still read as such.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read with [`Payload::from_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Payload {
     /// Rendered before it was enqueued (sign-in links, invitations, …).
@@ -87,11 +171,15 @@ impl Payload {
     /// Reads a stored payload: a template when it has a `template` field, else a
     /// rendered message (with the reason it is neither, if so).
     pub fn from_json(payload: &str) -> Result<Payload, serde_json::Error> {
-        let value: serde_json::Value = serde_json::from_str(payload)?;
-        if value.get("template").is_some() {
-            serde_json::from_value(value).map(Payload::Template)
+        #[derive(Deserialize)]
+        struct Kind {
+            template: Option<serde::de::IgnoredAny>,
+        }
+        let kind: Kind = serde_json::from_str(payload)?;
+        if kind.template.is_some() {
+            serde_json::from_str(payload).map(Payload::Template)
         } else {
-            serde_json::from_value(value).map(Payload::Rendered)
+            serde_json::from_str(payload).map(Payload::Rendered)
         }
     }
 
@@ -641,22 +729,29 @@ mod tests {
         let t = TemplateMessage {
             template: "nudge-inactive".into(),
             lang: "nl".into(),
-            context: serde_json::json!({ "name": "An", "percent": 40, "deadline": null }),
-            headers: vec![(
-                "List-Unsubscribe-Post".into(),
-                "List-Unsubscribe=One-Click".into(),
-            )],
+            context: Context::new(
+                &serde_json::json!({ "name": "An", "percent": 40, "deadline": null }),
+            )
+            .unwrap(),
+            unsubscribe: Some("https://leerpad.example/unsubscribe/1.x".into()),
+            headers: vec![("X-Campaign".into(), "inactive".into())],
         };
         let json = serde_json::to_string(&Payload::Template(t.clone())).unwrap();
-        assert!(
-            json.starts_with(r#"{"template":"nudge-inactive","lang":"nl","#),
-            "{json}"
+        assert_eq!(
+            json,
+            r#"{"template":"nudge-inactive","lang":"nl","context":{"deadline":null,"name":"An","percent":40},"unsubscribe":"https://leerpad.example/unsubscribe/1.x","headers":[["X-Campaign","inactive"]]}"#
         );
         let back = decode(&json).unwrap();
-        assert_eq!(back, Payload::Template(t));
+        assert_eq!(back, Payload::Template(t.clone()));
         assert_eq!(back.summary(), "template nudge-inactive");
-        // Serde's own reading agrees.
-        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap(), back);
+        // The templates get the link with the rest of the context.
+        assert_eq!(
+            t.template_context().unwrap(),
+            serde_json::json!({
+                "name": "An", "percent": 40, "deadline": null,
+                "unsubscribe_link": "https://leerpad.example/unsubscribe/1.x",
+            })
+        );
         let minimal = decode(r#"{"template":"digest"}"#).unwrap();
         assert_eq!(
             minimal,
@@ -664,6 +759,43 @@ mod tests {
                 template: "digest".into(),
                 ..TemplateMessage::default()
             })
+        );
+        assert_eq!(
+            serde_json::to_string(&minimal).unwrap(),
+            r#"{"template":"digest","lang":"","context":{}}"#
+        );
+    }
+
+    #[test]
+    fn template_payloads_queued_with_headers_still_read() {
+        let old = r#"{"template":"nudge-inactive","lang":"en","context":{"name":"An"},"headers":[["List-Unsubscribe","<https://x.example/u/1>"],["List-Unsubscribe-Post","List-Unsubscribe=One-Click"]]}"#;
+        let Payload::Template(t) = decode(old).unwrap() else {
+            panic!("a template payload");
+        };
+        assert_eq!(t.unsubscribe, None);
+        assert_eq!(t.headers.len(), 2);
+        assert_eq!(
+            t.template_context().unwrap(),
+            serde_json::json!({ "name": "An" })
+        );
+    }
+
+    #[test]
+    fn the_unsubscribe_headers_follow_rfc_8058() {
+        let mut m = StoredMessage::default();
+        m.add_unsubscribe("https://x.example/unsubscribe/1.abc");
+        assert_eq!(
+            m.headers,
+            vec![
+                (
+                    "List-Unsubscribe".to_string(),
+                    "<https://x.example/unsubscribe/1.abc>".to_string()
+                ),
+                (
+                    "List-Unsubscribe-Post".to_string(),
+                    "List-Unsubscribe=One-Click".to_string()
+                ),
+            ]
         );
     }
 

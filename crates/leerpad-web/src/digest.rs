@@ -40,7 +40,7 @@ use leerpad_store::{outbox, reports as stored, Db, DbConnection, StoreError, Sto
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::nudges::{add_unsubscribe_headers, date_in_words, unsubscribe_token};
+use crate::nudges::{date_in_words, unsubscribe_token};
 use crate::reports::{self, ExportError};
 
 /// The email template of the digest (`emails/digest/`).
@@ -317,7 +317,7 @@ impl DigestRunner {
             .templates
             .render(TEMPLATE, &r.language, &ctx)
             .map_err(|e| e.to_string())?;
-        add_unsubscribe_headers(&mut message, &unsubscribe_link);
+        message.add_unsubscribe(&unsubscribe_link);
         Ok(message)
     }
 }

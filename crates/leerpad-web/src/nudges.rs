@@ -38,7 +38,7 @@ use hmac::{Hmac, Mac};
 use leerpad_core::completion::{progress, LearnerState, Progress};
 use leerpad_core::nudges::{self as rules, evaluate, Due, Facts, History, Preference};
 use leerpad_core::{urls, Course, Id, NudgeKind, NudgeRule};
-use leerpad_mail::{StoredMessage, TemplateMessage, Templates};
+use leerpad_mail::{Context, TemplateMessage, Templates};
 use leerpad_store::learning::Finished;
 use leerpad_store::nudges::{self as store, NewNudge, NudgeEnrolment};
 use leerpad_store::publish::{load_version, serving_versions};
@@ -401,7 +401,6 @@ impl NudgeRunner {
             Some(item) if !completed => format!("{base}{}", urls::item(&course.id, item)),
             _ => course_link.clone(),
         };
-        let unsubscribe_link = self.unsubscribe_link(e.user_id, &e.email);
         let ctx = EmailContext {
             name: &e.display_name,
             course: &course.title,
@@ -425,17 +424,19 @@ impl NudgeRunner {
             certificate_link: (completed && course.certificate.is_some())
                 .then(|| format!("{course_link}/certificate")),
             preferences_link: format!("{base}/me/notifications"),
-            unsubscribe_link: &unsubscribe_link,
             rule: rules::rule_name(&plan.rule.kind),
             why: plan.due.why,
         };
-        let context = serde_json::to_value(&ctx)
-            .map_err(|e| format!("cannot store the email's context: {e}"))?;
+        let context =
+            Context::new(&ctx).map_err(|e| format!("cannot store the email's context: {e}"))?;
         Ok(TemplateMessage {
             template: rules::template(&plan.rule.kind).to_string(),
             lang: e.language.clone(),
             context,
-            headers: unsubscribe_headers(&unsubscribe_link),
+            // The worker adds the one-click unsubscribe headers, and gives the
+            // templates the link as `unsubscribe_link`.
+            unsubscribe: Some(self.unsubscribe_link(e.user_id, &e.email)),
+            headers: Vec::new(),
         })
     }
 
@@ -575,7 +576,8 @@ fn learner_state(f: Finished) -> LearnerState {
     }
 }
 
-/// What a nudge's templates get (besides `lang`, `site_name` and `subject`).
+/// What a nudge's templates get (besides `lang`, `site_name`, `subject` and
+/// `unsubscribe_link`, which the outbox worker adds).
 #[derive(Serialize)]
 struct EmailContext<'a> {
     name: &'a str,
@@ -593,7 +595,6 @@ struct EmailContext<'a> {
     deadline: Option<String>,
     certificate_link: Option<String>,
     preferences_link: String,
-    unsubscribe_link: &'a str,
     rule: &'a str,
     why: rules::Why,
 }
@@ -604,23 +605,6 @@ fn timestamp(t: NaiveDateTime) -> rules::Timestamp {
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
-}
-
-/// The one-click unsubscribe headers (RFC 8058) of an email whose unsubscribe link
-/// is `link`: nudges and weekly digests.
-pub(crate) fn unsubscribe_headers(link: &str) -> Vec<(String, String)> {
-    vec![
-        ("List-Unsubscribe".to_string(), format!("<{link}>")),
-        (
-            "List-Unsubscribe-Post".to_string(),
-            "List-Unsubscribe=One-Click".to_string(),
-        ),
-    ]
-}
-
-/// Adds [`unsubscribe_headers`] to a rendered message.
-pub(crate) fn add_unsubscribe_headers(message: &mut StoredMessage, link: &str) {
-    message.headers.extend(unsubscribe_headers(link));
 }
 
 /// `1 december 2026` (nl) or `1 December 2026` (en).

@@ -9,7 +9,8 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta};
 use leerpad_mail::testing::SmtpServer;
 use leerpad_mail::{
-    Mailer, OutboxWorker, RunSummary, StoredMessage, TemplateMessage, Templates, WorkerConfig,
+    Context, Mailer, OutboxWorker, RunSummary, StoredMessage, TemplateMessage, Templates,
+    WorkerConfig,
 };
 use leerpad_store::outbox::{self, OutboxStatus, OutgoingEmail};
 use leerpad_store::Db;
@@ -46,21 +47,14 @@ fn template_email(i: usize, template: &str, lang: &str) -> OutgoingEmail {
         message: TemplateMessage {
             template: template.into(),
             lang: lang.into(),
-            context: serde_json::json!({
+            context: Context::new(&serde_json::json!({
                 "name": format!("Leerling {i}"),
                 "link": format!("https://leerpad.example/login/{i}"),
                 "minutes": 15,
-            }),
-            headers: vec![
-                (
-                    "List-Unsubscribe".into(),
-                    format!("<https://leerpad.example/u/{i}>"),
-                ),
-                (
-                    "List-Unsubscribe-Post".into(),
-                    "List-Unsubscribe=One-Click".into(),
-                ),
-            ],
+            }))
+            .unwrap(),
+            unsubscribe: Some(format!("https://leerpad.example/u/{i}")),
+            headers: vec![("X-Leerpad-Test".into(), i.to_string())],
         }
         .into(),
     }
@@ -203,6 +197,7 @@ async fn a_template_is_rendered_when_sent_with_the_theme_and_its_headers() {
             got[1].header("List-Unsubscribe-Post"),
             Some("List-Unsubscribe=One-Click")
         );
+        assert_eq!(got[1].header("X-Leerpad-Test"), Some("1"));
         assert_eq!(
             statuses(&t.db),
             [

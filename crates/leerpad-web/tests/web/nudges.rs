@@ -303,6 +303,18 @@ async fn the_right_people_get_the_right_nudges_once_as_the_days_pass() {
             m.header("List-Unsubscribe-Post"),
             Some("List-Unsubscribe=One-Click")
         );
+        // The same link is in the text and the HTML the learner reads.
+        let link = format!("{BASE}/unsubscribe/{token}");
+        assert!(
+            m.text.as_deref().unwrap_or_default().contains(&link),
+            "{}",
+            m.raw
+        );
+        assert!(
+            m.html.as_deref().unwrap_or_default().contains(&link),
+            "{}",
+            m.raw
+        );
     }
 
     // Bob's reminders are in English, show his progress and lead to the next item.

@@ -361,16 +361,11 @@ pub fn last_email(state: &AppState, recipient: &str) -> Option<(String, outbox::
         .optional()
         .unwrap();
     row.map(|(kind, payload)| {
-        let message = match outbox::Payload::from_json(&payload).unwrap() {
-            outbox::Payload::Rendered(m) => m,
-            outbox::Payload::Template(t) => {
-                let mut m = leerpad_mail::Templates::builtin()
-                    .render(&t.template, &t.lang, &t.context)
-                    .unwrap();
-                m.headers.extend(t.headers);
-                m
-            }
-        };
+        let payload = outbox::Payload::from_json(&payload).unwrap();
+        let message = leerpad_mail::Templates::builtin()
+            .render_payload(&payload)
+            .unwrap()
+            .into_owned();
         (kind, message)
     })
 }
