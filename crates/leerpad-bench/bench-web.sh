@@ -69,24 +69,33 @@ NGINX
 mkdir -p "$work/nginx/tmp"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
 
-run() { # name url [cookie]
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+run() { # name url [cookie] [server pid]
+  local args=(-t2 -c"$connections" -d"$duration" --latency)
+  [ -n "${3:-}" ] && args+=(-H "Cookie: $3")
+  local before=0
+  [ -n "${4:-}" ] && before=$(cpu_ticks "$4")
   local out
-  if [ -n "${3:-}" ]; then
-    out=$(wrk -t2 -c"$connections" -d"$duration" --latency -H "Cookie: $3" "$2")
-  else
-    out=$(wrk -t2 -c"$connections" -d"$duration" --latency "$2")
-  fi
-  local rps p99 non2xx
+  out=$(wrk "${args[@]}" "$2")
+  local rps p99 non2xx requests
   rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
   p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
   non2xx=$(echo "$out" | awk '/Non-2xx/ { print $4 }')
+  requests=$(echo "$out" | awk '/requests in/ { print $1 }')
   printf '%-34s %12s req/s   p99 %8s   non-2xx %s\n' "$1" "$rps" "$p99" "${non2xx:-0}"
   echo "$rps" > "$work/$1.rps"
+  if [ -n "${4:-}" ]; then
+    # What one request costs the server, whatever else the machine does.
+    awk -v t="$(( $(cpu_ticks "$4") - before ))" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+      'BEGIN { printf "%-34s %12.1f µs of CPU per request (user + kernel)\n", "", 1e6 * t / hz / n }'
+  fi
 }
 
 echo "lesson page: $url ($(echo "$page" | wc -c) bytes), $connections connections, $duration"
 curl -sf -b "$jar" -o /dev/null "$url"   # warm the course cache
-run leerpad "$url" "$cookie"
+run leerpad "$url" "$cookie" "$app_pid"
 run nginx "http://127.0.0.1:$nginx_port/lesson.html"
 awk -v a="$(cat "$work/leerpad.rps")" -v b="$(cat "$work/nginx.rps")" \
   'BEGIN { printf "\nleerpad serves %.0f%% of nginx'"'"'s requests per second (target: at least 50%%, p99 under 10 ms)\n", 100 * a / b }'

@@ -79,9 +79,18 @@ impl Theme {
                 AutoEscape::None
             }
         });
-        let texts: HashMap<String, HashMap<String, String>> = ["nl", "en"]
+        // Texts as template values, made once: a page calls `t` dozens of times, and
+        // a text without arguments is then a reference-count increment.
+        let texts: HashMap<String, HashMap<String, Value>> = ["nl", "en"]
             .into_iter()
-            .map(|l| (l.to_string(), self.texts(l)))
+            .map(|l| {
+                let texts = self
+                    .texts(l)
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::from(v)))
+                    .collect();
+                (l.to_string(), texts)
+            })
             .collect();
         env.add_function(
             "t",
@@ -89,18 +98,21 @@ impl Theme {
                   key: &str,
                   kwargs: minijinja::value::Kwargs|
                   -> Result<Value, Error> {
-                let lang = state
-                    .lookup("lang")
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "nl".into());
+                let lang = state.lookup("lang");
+                let lang = lang.as_ref().and_then(Value::as_str).unwrap_or("nl");
                 let text = texts
-                    .get(&lang)
+                    .get(lang)
                     .and_then(|t| t.get(key))
-                    .or_else(|| texts.get("nl").and_then(|t| t.get(key)))
-                    .cloned()
-                    .unwrap_or_else(|| key.to_string());
-                let mut out = text;
-                for arg in kwargs.args() {
+                    .or_else(|| texts.get("nl").and_then(|t| t.get(key)));
+                let Some(text) = text else {
+                    return Ok(Value::from(key));
+                };
+                let mut args = kwargs.args().peekable();
+                if args.peek().is_none() {
+                    return Ok(text.clone());
+                }
+                let mut out = text.as_str().unwrap_or_default().to_string();
+                for arg in args {
                     let value: Value = kwargs.get(arg)?;
                     out = out.replace(&format!("{{{arg}}}"), &value.to_string());
                 }
