@@ -17,6 +17,8 @@ pub mod privacy;
 pub mod publish;
 pub mod reports;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{Backend, Db, DbConnection, DbUrl};
 pub use error::{StoreError, StoreResult};

@@ -409,59 +409,13 @@ pub fn enqueue(
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
-    use diesel::{Connection, PgConnection};
 
     use super::*;
     use crate::outbox::StoredMessage;
     use crate::schema::{course_versions, email_outbox};
-    use crate::Db;
 
-    /// A migrated SQLite database, and a PostgreSQL one when
-    /// `LEERPAD_TEST_DATABASE_URL` is set (dropped afterwards).
-    struct TestDb {
-        db: Db,
-        _dir: Option<tempfile::TempDir>,
-        pg_drop: Option<(String, String)>,
-    }
-
-    impl Drop for TestDb {
-        fn drop(&mut self) {
-            if let Some((admin, name)) = &self.pg_drop {
-                if let Ok(mut c) = PgConnection::establish(admin) {
-                    let _ =
-                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut c);
-                }
-            }
-        }
-    }
-
-    fn backends() -> Vec<TestDb> {
-        let dir = tempfile::tempdir().unwrap();
-        let mut out = vec![TestDb {
-            db: Db::open(&dir.path().join("t.db").to_string_lossy()).unwrap(),
-            _dir: Some(dir),
-            pg_drop: None,
-        }];
-        if let Ok(admin) = std::env::var("LEERPAD_TEST_DATABASE_URL") {
-            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let name = format!(
-                "leerpad_store_nudges_{}_{}",
-                std::process::id(),
-                N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            );
-            let mut c = PgConnection::establish(&admin).unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut c)
-                .unwrap();
-            let (base, _) = admin.rsplit_once('/').unwrap();
-            out.push(TestDb {
-                db: Db::open(&format!("{base}/{name}")).unwrap(),
-                _dir: None,
-                pg_drop: Some((admin, name)),
-            });
-        }
-        out
+    fn backends() -> Vec<crate::testing::TestDb> {
+        crate::testing::TestDb::backends()
     }
 
     fn t(days: i64) -> NaiveDateTime {

@@ -417,7 +417,7 @@ async fn two_workers_on_one_database_send_each_email_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spawned_worker_sends_when_woken_and_stops_on_shutdown() {
-    let t = support::sqlite();
+    let t = support::TestDb::sqlite();
     let server = SmtpServer::start().await;
     let w = worker(&server, 10);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -176,7 +176,7 @@ fn migrations_match_schema_rs_on_every_backend() {
 
 #[test]
 fn sqlite_enforces_foreign_keys() {
-    let t = support::sqlite();
+    let t = support::TestDb::sqlite();
     let mut conn = t.db.conn().unwrap();
     let err = diesel::sql_query(
         "INSERT INTO lesson_progress (user_id, course_id, item_id, first_opened_at, last_opened_at) VALUES (99, 'x', 'y', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",

@@ -81,67 +81,20 @@ pub fn publish_into(db: &Db, paths: &[PathBuf], at: chrono::NaiveDateTime) {
 
 /// A database with courses published, on SQLite or on the PostgreSQL server named by
 /// `LEERPAD_TEST_DATABASE_URL`; removed when dropped.
-pub struct PublishedDb {
-    pub db: Db,
-    pub name: &'static str,
-    _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
-}
-
-impl Drop for PublishedDb {
-    fn drop(&mut self) {
-        use diesel::prelude::*;
-        if let Some((admin_url, name)) = &self.pg_drop {
-            if let Ok(mut c) = diesel::PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
-}
+pub type PublishedDb = leerpad_store::testing::TestDb;
 
 /// A fresh SQLite database with the courses at `paths` published as of `at`.
 pub fn published_sqlite(paths: &[PathBuf], at: chrono::NaiveDateTime) -> PublishedDb {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("leerpad.db").to_string_lossy()).unwrap();
-    publish_into(&db, paths, at);
-    PublishedDb {
-        db,
-        name: "sqlite",
-        _dir: Some(dir),
-        pg_drop: None,
-    }
+    let t = PublishedDb::sqlite();
+    publish_into(&t.db, paths, at);
+    t
 }
 
 /// The same on a fresh PostgreSQL database; `None` when no server is configured.
 pub fn published_postgres(paths: &[PathBuf], at: chrono::NaiveDateTime) -> Option<PublishedDb> {
-    use diesel::prelude::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let admin_url = std::env::var("LEERPAD_TEST_DATABASE_URL").ok()?;
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "leerpad_web_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin =
-        diesel::PgConnection::establish(&admin_url).expect("the test server is reachable");
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let query = admin_url
-        .split_once('?')
-        .map(|(_, q)| format!("?{q}"))
-        .unwrap_or_default();
-    let db = Db::open(&format!("{base}/{name}{query}")).unwrap();
-    publish_into(&db, paths, at);
-    Some(PublishedDb {
-        db,
-        name: "postgres",
-        _dir: None,
-        pg_drop: Some((admin_url, name)),
-    })
+    let t = PublishedDb::postgres()?;
+    publish_into(&t.db, paths, at);
+    Some(t)
 }
 
 /// A browser: cookies kept between requests.
