@@ -396,15 +396,26 @@ fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> HttpResponse
         .body(bytes)
 }
 
-/// A file from a course's `assets/` folder.
+/// A file from a course's `assets/` folder. A hidden course's files are for those
+/// enrolled in it, as its pages are; a listed course's for anyone.
 #[get("/assets/{course}/{path:.*}")]
 async fn asset(
     state: web::Data<AppState>,
+    viewer: Viewer,
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (course_id, file) = path.into_inner();
     let served = state.courses.current(&state, &course_id).await?;
+    let hidden = served.course.visibility == Visibility::Hidden;
+    if hidden {
+        let uid = viewer.user.as_ref().ok_or(AppError::NotFound)?.id;
+        let cid = course_id.clone();
+        state
+            .db(move |c| learning::enrolment(c, uid, &cid))
+            .await?
+            .ok_or(AppError::NotFound)?;
+    }
     let entry = served
         .course
         .assets
@@ -428,7 +439,14 @@ async fn asset(
     let mut res = HttpResponse::Ok();
     res.content_type(media_type.as_str())
         .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            if hidden {
+                "private, max-age=3600"
+            } else {
+                "public, max-age=3600"
+            },
+        ))
         .insert_header(("X-Content-Type-Options", "nosniff"));
     if media_type == "image/svg+xml" {
         // An SVG opened directly must not run scripts.

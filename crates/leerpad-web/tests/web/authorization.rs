@@ -287,8 +287,8 @@ fn routes() -> Vec<Row> {
                                                                             [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
         get("/courses/{course}/action-plan.docx", "/courses/showcase/action-plan.docx",
                                                                             [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
-        // Course files are not learner data: served to anyone, also for a hidden course.
-        get("/assets/{course}/{path:.*}", "/assets/showcase/polen.svg",     [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+        // A hidden course's files are for those enrolled, as its pages are.
+        get("/assets/{course}/{path:.*}", "/assets/showcase/polen.svg",     [NF, NF, OK, OK, OK, NF, NF, NF, NF]),
         get("/assets/{course}/{path:.*}", "/assets/showcase/../course.yaml",
                                                                             [NF, NF, NF, NF, NF, NF, NF, NF, NF]),
 
