@@ -30,9 +30,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use leerpad_core::Role;
 use leerpad_store::organisations::{self, MemberRole};
 use leerpad_store::{accounts, api_tokens, learning, privacy, publish};
-use support::{
-    last_email, link_in, registered, set_role, test_app, Browser, Page, TestApp, PASSWORD,
-};
+use support::{accept_invitation_as, registered, set_role, test_app, Browser, Page, TestApp};
 
 // --- callers ---
 
@@ -851,28 +849,6 @@ where
 
 // --- setting up ---
 
-/// A browser signed in through the invitation last emailed to `email`, as `name`.
-async fn accept_as<S, B>(app: &TestApp<S>, email: &str, name: &str) -> Browser
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let (kind, msg) = last_email(&app.state, email).expect("an invitation");
-    assert_eq!(kind, "invitation");
-    let link = link_in(&msg.text);
-    let token = link.split("token=").nth(1).unwrap().to_string();
-    let mut b = Browser::default();
-    b.submit(
-        &app.service,
-        &link,
-        "/auth/invite",
-        &[("token", &token), ("name", name), ("password", PASSWORD)],
-    )
-    .await
-    .assert_status(303);
-    b
-}
-
 fn user_id(state: &leerpad_web::AppState, email: &str) -> i32 {
     let mut c = state.db.conn().unwrap();
     accounts::user_by_email(&mut c, email).unwrap().unwrap().id
@@ -923,7 +899,7 @@ where
         )
         .await
         .assert_status(303);
-    accept_as(app, coordinator.1, coordinator.0).await
+    accept_invitation_as(app, coordinator.1, coordinator.0).await
 }
 
 async fn invite<S, B>(
@@ -968,7 +944,7 @@ async fn every_route_for_every_caller() {
     .await;
     invite(&app, &mut ca, "gent", LA1_NAME, LA1_EMAIL, GROUP_A).await;
     invite(&app, &mut ca, "gent", LA2_NAME, LA2_EMAIL, GROUP_A).await;
-    let mut la1 = accept_as(&app, LA1_EMAIL, LA1_NAME).await;
+    let mut la1 = accept_invitation_as(&app, LA1_EMAIL, LA1_NAME).await;
     let (org_a, group) = {
         let mut c = app.state.db.conn().unwrap();
         let org = organisations::by_slug(&mut c, "gent").unwrap().unwrap();
@@ -1007,7 +983,7 @@ async fn every_route_for_every_caller() {
     )
     .await;
     invite(&app, &mut cb, "antwerpen", LB1_NAME, LB1_EMAIL, GROUP_B).await;
-    let mut lb1 = accept_as(&app, LB1_EMAIL, LB1_NAME).await;
+    let mut lb1 = accept_invitation_as(&app, LB1_EMAIL, LB1_NAME).await;
     cb.submit(
         s,
         "/organisations/antwerpen/assignments",
@@ -1546,7 +1522,7 @@ async fn another_organisations_learner_stays_out_of_sight_when_invited_by_addres
     )
     .await;
     invite(&app, &mut cb, "antwerpen", LB1_NAME, LB1_EMAIL, GROUP_B).await;
-    let mut lb1 = accept_as(&app, LB1_EMAIL, LB1_NAME).await;
+    let mut lb1 = accept_invitation_as(&app, LB1_EMAIL, LB1_NAME).await;
     cb.submit(
         s,
         "/organisations/antwerpen/assignments",

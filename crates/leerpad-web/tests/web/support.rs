@@ -383,6 +383,15 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    accept_invitation_as(app, email, "Invited Person").await
+}
+
+/// A browser signed in through the invitation last emailed to `email`, as `name`.
+pub async fn accept_invitation_as<S, B>(app: &TestApp<S>, email: &str, name: &str) -> Browser
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
     let (kind, msg) = last_email(&app.state, email).expect("an invitation");
     assert_eq!(kind, "invitation");
     let link = link_in(&msg.text);
@@ -392,11 +401,7 @@ where
         &app.service,
         &link,
         "/auth/invite",
-        &[
-            ("token", &token),
-            ("name", "Invited Person"),
-            ("password", PASSWORD),
-        ],
+        &[("token", &token), ("name", name), ("password", PASSWORD)],
     )
     .await
     .assert_status(303);
