@@ -413,10 +413,7 @@ mod tests {
     use super::*;
     use crate::outbox::StoredMessage;
     use crate::schema::{course_versions, email_outbox};
-
-    fn backends() -> Vec<crate::testing::TestDb> {
-        crate::testing::TestDb::backends()
-    }
+    use crate::testing::TestDb;
 
     fn t(days: i64) -> NaiveDateTime {
         chrono::DateTime::from_timestamp(1_790_000_000, 0)
@@ -492,7 +489,7 @@ mod tests {
 
     #[test]
     fn preferences_default_to_all_and_can_change() {
-        for tdb in backends() {
+        for tdb in TestDb::backends() {
             let mut c = tdb.db.conn().unwrap();
             let u = user(&mut c, "an@example.org");
             assert_eq!(preference(&mut c, u).unwrap(), Some(Preference::All));
@@ -507,7 +504,7 @@ mod tests {
 
     #[test]
     fn enrolments_of_published_courses_with_what_was_sent() {
-        for tdb in backends() {
+        for tdb in TestDb::backends() {
             let mut c = tdb.db.conn().unwrap();
             // Ids a collation would order differently from bytes.
             for id in ["ab", "a-b", "a_b", "b"] {
@@ -575,7 +572,7 @@ mod tests {
 
     #[test]
     fn a_nudge_is_queued_once() {
-        for tdb in backends() {
+        for tdb in TestDb::backends() {
             let mut c = tdb.db.conn().unwrap();
             course(&mut c, "c", true, false);
             let an = user(&mut c, "an@example.org");
@@ -617,7 +614,7 @@ mod tests {
 
     #[test]
     fn progress_of_many_learners_at_once() {
-        for tdb in backends() {
+        for tdb in TestDb::backends() {
             let mut c = tdb.db.conn().unwrap();
             course(&mut c, "c", true, false);
             for item in ["l1", "l2"] {

@@ -104,14 +104,12 @@ impl Theme {
                     .get(lang)
                     .and_then(|t| t.get(key))
                     .or_else(|| texts.get("nl").and_then(|t| t.get(key)));
-                let Some(text) = text else {
-                    return Ok(Value::from(key));
-                };
                 let mut args = kwargs.args().peekable();
-                if args.peek().is_none() {
+                if let (Some(text), None) = (text, args.peek()) {
                     return Ok(text.clone());
                 }
-                let mut out = text.as_str().unwrap_or_default().to_string();
+                // A missing text shows its key, with the arguments filled in all the same.
+                let mut out = text.and_then(Value::as_str).unwrap_or(key).to_string();
                 for arg in args {
                     let value: Value = kwargs.get(arg)?;
                     out = out.replace(&format!("{{{arg}}}"), &value.to_string());
