@@ -23,6 +23,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Databases, mail files, reports and secrets hold personal data: whatever
+    // Leerpad writes is readable by its own user only.
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {

@@ -29,9 +29,13 @@ pub struct Args {
 /// How long the first administrator's sign-in link works.
 const ADMIN_LINK_HOURS: i64 = 24;
 
+/// How often sessions, links and rate limits that do nothing any more are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
     tracing::info!(?config, "starting");
+    private_data(&config.data_dir)?;
     let db = Db::open(&config.database_url()).context("cannot open the database")?;
     if config.publish_on_start {
         publish_courses(&config, &db);
@@ -74,7 +78,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tracing::info!("nudges are off (nudge_interval_minutes = 0)");
             None
         };
+        let pruning = tokio::spawn(prune_regularly(state.db.clone()));
         let served = leerpad_web::serve(state).await;
+        pruning.abort();
         if let Some((tx, task)) = nudges {
             let _ = tx.send(());
             let _ = task.await;
@@ -85,6 +91,62 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         served.context("the web server failed")
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes ended sessions, used links and old rate-limit windows now and then
+/// every [`PRUNE_EVERY`] (see `accounts::prune`).
+async fn prune_regularly(db: Db) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        let db = db.clone();
+        let pruned = tokio::task::spawn_blocking(move || -> anyhow::Result<accounts::Pruned> {
+            let mut c = db.conn()?;
+            Ok(accounts::prune(&mut c, Utc::now().naive_utc())?)
+        })
+        .await;
+        match pruned {
+            Ok(Ok(p)) => tracing::info!(
+                sessions = p.sessions,
+                links = p.tokens,
+                rate_limits = p.rate_limits,
+                "pruned"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "pruning failed; trying again later"),
+            Err(e) => tracing::warn!(error = %e, "pruning stopped"),
+        }
+    }
+}
+
+/// Keeps the data folder to its owner: what Leerpad writes is readable by its user
+/// only (the umask set in `main`), and the folder, the database, the signing
+/// secret and the mail files made before are made so too.
+fn private_data(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+        let private = |path: &std::path::Path, mode: u32| {
+            if path.exists() {
+                if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot make this file private");
+                }
+            }
+        };
+        private(data_dir, 0o700);
+        for file in ["leerpad.db", "leerpad.db-wal", "leerpad.db-shm", "secret.key"] {
+            private(&data_dir.join(file), 0o600);
+        }
+        let mail = data_dir.join("mail");
+        private(&mail, 0o700);
+        if let Ok(entries) = std::fs::read_dir(&mail) {
+            for entry in entries.flatten() {
+                private(&entry.path(), 0o600);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Publishes `courses_dir` when its sources changed. Problems are logged and the

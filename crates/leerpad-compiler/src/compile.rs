@@ -782,12 +782,24 @@ fn collect_assets(
                     .with_hint("remove the file, or move it to a folder starting with `_` to keep it out of the course"),
             );
         }
+        let Some(kind) = leerpad_core::media::asset_kind(path) else {
+            diags.push(
+                Diagnostic::error(
+                    "asset-type",
+                    &tree.display_path(rel),
+                    Position::START,
+                    format!("`{path}` is not a kind of file a course may publish"),
+                )
+                .with_hint(format!(
+                    "courses publish {}; a file a browser could run (HTML, JavaScript, XML) would act as whoever opens it. Move other files to a folder starting with `_`",
+                    leerpad_core::media::allowed_extensions()
+                )),
+            );
+            continue;
+        };
         assets.push(Asset {
             path: path.to_string(),
-            media_type: mime_guess::from_path(path)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_string(),
+            media_type: kind.media_type.to_string(),
             size: *size,
             content_hash: hash.clone(),
         });

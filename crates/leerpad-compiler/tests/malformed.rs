@@ -126,6 +126,8 @@ const CASES: &[Case] = &[
     case("same order prefix", &[("01-m/02-ander.md", Some("---\nid: ander\ntitle: A\n---\nTekst\n"))], "duplicate-order", "01-m/02-les.md", (1, 1), "02-ander.md"),
     case("stray file", &[("01-m/notes.txt", Some("x"))], "ignored-file", "01-m/notes.txt", (1, 1), "ignored"),
     case("unused asset", &[("assets/b.png", Some("png"))], "unused-asset", "assets/b.png", (1, 1), "not used"),
+    case("html asset", &[("assets/page.html", Some("<script>alert(1)</script>"))], "asset-type", "assets/page.html", (1, 1), "images (png"),
+    case("script asset", &[("assets/a/x.js", Some("alert(1)"))], "asset-type", "assets/a/x.js", (1, 1), "not a kind of file"),
     case("local video without subtitles", &[(LESSON2, Some("---\nid: les2\ntitle: T\n---\n![x](../assets/a.png)\n\n```video\nsrc: ../assets/a.png\ntitle: V\ncaption: C\n```\n"))], "missing-subtitles", LESSON2, (7, 1), "WebVTT"),
     case("video without caption", &[(LESSON2, Some("---\nid: les2\ntitle: T\n---\n![x](../assets/a.png)\n\n```video\nsrc: https://youtu.be/abcdefghijk\ntitle: V\n```\n"))], "missing-caption", LESSON2, (7, 1), "caption"),
 ];

@@ -17,6 +17,7 @@ pub mod course;
 pub mod grading;
 pub mod hash;
 pub mod id;
+pub mod media;
 pub mod nudges;
 pub mod report;
 pub mod role;

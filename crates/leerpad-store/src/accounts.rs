@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use leerpad_core::Role;
 
-use crate::db::DbConnection;
+use crate::db::{write_transaction, DbConnection};
 use crate::error::StoreResult;
 use crate::per_backend;
 use crate::schema::{login_tokens, rate_limits, sessions, users};
@@ -127,6 +127,107 @@ pub fn mark_verified(c: &mut DbConnection, user_id: i32, now: NaiveDateTime) -> 
     Ok(())
 }
 
+/// What someone chose when registering: applied to the account only when the
+/// verification link sent to the address is confirmed, so an unproven registration
+/// never decides anything about the account of whoever owns the address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingRegistration {
+    pub display_name: String,
+    pub password_hash: String,
+    pub language: String,
+}
+
+/// The owner of the address has just proven it (a verification, sign-in, reset or
+/// invitation link sent there). If the account was not verified yet, nothing that
+/// an unproven registration set survives: its password and name are dropped (and
+/// replaced by `registration`'s, when the proof is that registration's own link),
+/// every session ends and every other link still out is void. A verified account
+/// is left as it is. Returns the account as it is now.
+pub fn prove_address(
+    c: &mut DbConnection,
+    user_id: i32,
+    registration: Option<&PendingRegistration>,
+    now: NaiveDateTime,
+) -> StoreResult<Option<User>> {
+    write_transaction(c, |c| {
+        let Some(found) = user(c, user_id)? else {
+            return Ok(None);
+        };
+        if found.email_verified_at.is_none() {
+            let (name, hash, language) = match registration {
+                Some(r) => (
+                    r.display_name.as_str(),
+                    Some(r.password_hash.as_str()),
+                    r.language.as_str(),
+                ),
+                None => (
+                    found.email.split('@').next().unwrap_or_default(),
+                    None,
+                    found.language.as_str(),
+                ),
+            };
+            diesel::update(users::table.find(user_id))
+                .set((
+                    users::display_name.eq(name.trim()),
+                    users::password_hash.eq(hash),
+                    users::language.eq(language),
+                    users::email_verified_at.eq(Some(now)),
+                ))
+                .execute(c)?;
+            revoke_all_sessions(c, user_id, now)?;
+            void_tokens(c, user_id, now)?;
+        }
+        user(c, user_id)
+    })
+}
+
+/// Voids every link of the user's that is still out (used or expired ones stay as
+/// they are, for the record until pruned).
+pub fn void_tokens(c: &mut DbConnection, user_id: i32, now: NaiveDateTime) -> StoreResult<usize> {
+    Ok(diesel::update(
+        login_tokens::table
+            .filter(login_tokens::user_id.eq(user_id))
+            .filter(login_tokens::used_at.is_null()),
+    )
+    .set(login_tokens::used_at.eq(Some(now)))
+    .execute(c)?)
+}
+
+/// The newest registration waiting on its verification link, if any is still valid.
+pub fn pending_registration(
+    c: &mut DbConnection,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> StoreResult<Option<PendingRegistration>> {
+    let payload: Option<Option<String>> = login_tokens::table
+        .filter(login_tokens::user_id.eq(user_id))
+        .filter(login_tokens::purpose.eq(TokenPurpose::Verify.as_str()))
+        .filter(login_tokens::used_at.is_null())
+        .filter(login_tokens::expires_at.gt(now))
+        .order(login_tokens::created_at.desc())
+        .select(login_tokens::payload)
+        .first(c)
+        .optional()?;
+    Ok(payload
+        .flatten()
+        .and_then(|p| serde_json::from_str(&p).ok()))
+}
+
+/// The registration a verification token carries.
+pub fn token_registration(
+    c: &mut DbConnection,
+    token_hash: &str,
+) -> StoreResult<Option<PendingRegistration>> {
+    let payload: Option<Option<String>> = login_tokens::table
+        .find(token_hash)
+        .select(login_tokens::payload)
+        .first(c)
+        .optional()?;
+    Ok(payload
+        .flatten()
+        .and_then(|p| serde_json::from_str(&p).ok()))
+}
+
 pub fn set_profile(
     c: &mut DbConnection,
     user_id: i32,
@@ -205,34 +306,83 @@ pub fn session_user(
         .optional()?)
 }
 
-/// Extends a live session (when its cookie is rotated).
-pub fn extend_session(
+/// Replaces a live session by a new one with a later expiry (when its cookie is
+/// rotated): the old session keeps working until `grace_until` at the latest (for
+/// requests the browser already sent with the old cookie), never rotates again, and
+/// ends with its successor. `false` when the old session was already replaced,
+/// revoked or expired: then nothing changes.
+pub fn rotate_session(
     c: &mut DbConnection,
-    session_id: &str,
+    old_id: &str,
+    new_id: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> StoreResult<()> {
-    diesel::update(
-        sessions::table
-            .find(session_id)
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::last_seen_at.eq(now),
-        sessions::expires_at.eq(expires_at),
-    ))
-    .execute(c)?;
-    Ok(())
+    grace_until: NaiveDateTime,
+) -> StoreResult<bool> {
+    // Its first statement writes, so SQLite takes the write lock at once; no need
+    // for the global write lock of `write_transaction`.
+    c.transaction(|c| {
+        let claimed = diesel::update(
+            sessions::table
+                .find(old_id)
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::replaced_by.is_null())
+                .filter(sessions::expires_at.gt(now)),
+        )
+        .set((
+            sessions::replaced_by.eq(Some(new_id)),
+            sessions::last_seen_at.eq(now),
+        ))
+        .execute(c)?;
+        if claimed == 0 {
+            return Ok(false);
+        }
+        diesel::update(
+            sessions::table
+                .find(old_id)
+                .filter(sessions::expires_at.gt(grace_until)),
+        )
+        .set(sessions::expires_at.eq(grace_until))
+        .execute(c)?;
+        let (user_id, created_at): (i32, NaiveDateTime) = sessions::table
+            .find(old_id)
+            .select((sessions::user_id, sessions::created_at))
+            .first(c)?;
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id.eq(new_id),
+                sessions::user_id.eq(user_id),
+                sessions::created_at.eq(created_at),
+                sessions::last_seen_at.eq(now),
+                sessions::expires_at.eq(expires_at),
+            ))
+            .execute(c)?;
+        Ok(true)
+    })
 }
 
+/// Ends a session, with the one it replaced and the one that replaced it (a
+/// rotated cookie and its successor are one sign-in).
 pub fn revoke_session(
     c: &mut DbConnection,
     session_id: &str,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
+    let successor: Option<String> = sessions::table
+        .find(session_id)
+        .select(sessions::replaced_by)
+        .first::<Option<String>>(c)
+        .optional()?
+        .flatten();
+    let mut ids = vec![session_id.to_string()];
+    ids.extend(successor);
     diesel::update(
         sessions::table
-            .find(session_id)
+            .filter(
+                sessions::id
+                    .eq_any(&ids)
+                    .or(sessions::replaced_by.eq(session_id)),
+            )
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(Some(now)))
@@ -295,6 +445,23 @@ pub fn create_token(
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> StoreResult<()> {
+    create_token_for(c, token_hash, user_id, purpose, None, now, expires_at)
+}
+
+/// A one-time token that carries a registration to apply when it is used.
+pub fn create_token_for(
+    c: &mut DbConnection,
+    token_hash: &str,
+    user_id: i32,
+    purpose: TokenPurpose,
+    registration: Option<&PendingRegistration>,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> StoreResult<()> {
+    let payload = registration
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
     diesel::insert_into(login_tokens::table)
         .values((
             login_tokens::token_hash.eq(token_hash),
@@ -302,9 +469,29 @@ pub fn create_token(
             login_tokens::purpose.eq(purpose.as_str()),
             login_tokens::created_at.eq(now),
             login_tokens::expires_at.eq(expires_at),
+            login_tokens::payload.eq(payload),
         ))
         .execute(c)?;
     Ok(())
+}
+
+/// Voids the user's other links of these purposes (a new password voids every other
+/// reset and sign-in link).
+pub fn void_tokens_for(
+    c: &mut DbConnection,
+    user_id: i32,
+    purposes: &[TokenPurpose],
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    let purposes: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    Ok(diesel::update(
+        login_tokens::table
+            .filter(login_tokens::user_id.eq(user_id))
+            .filter(login_tokens::purpose.eq_any(purposes))
+            .filter(login_tokens::used_at.is_null()),
+    )
+    .set(login_tokens::used_at.eq(Some(now)))
+    .execute(c)?)
 }
 
 /// Whether a token could be used now, without using it.
@@ -376,16 +563,21 @@ pub fn rate_limit_hit(
     bucket: &str,
     window_start: NaiveDateTime,
     limit: i32,
+    now: NaiveDateTime,
 ) -> StoreResult<bool> {
     per_backend!(&mut *c, |b| diesel::insert_into(rate_limits::table)
         .values((
             rate_limits::bucket.eq(bucket),
             rate_limits::window_start.eq(window_start),
             rate_limits::hits.eq(1),
+            rate_limits::last_hit_at.eq(Some(now)),
         ))
         .on_conflict((rate_limits::bucket, rate_limits::window_start))
         .do_update()
-        .set(rate_limits::hits.eq(rate_limits::hits + 1))
+        .set((
+            rate_limits::hits.eq(rate_limits::hits + 1),
+            rate_limits::last_hit_at.eq(Some(now)),
+        ))
         .execute(b))?;
     let hits: i32 = rate_limits::table
         .find((bucket, window_start))
@@ -394,10 +586,70 @@ pub fn rate_limit_hit(
     Ok(hits <= limit)
 }
 
-/// Forgets rate-limit windows that started before `before`.
-pub fn prune_rate_limits(c: &mut DbConnection, before: NaiveDateTime) -> StoreResult<usize> {
-    Ok(
-        diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(before)))
-            .execute(c)?,
+/// The hits counted in `bucket` since `since` (over every window that started
+/// then or later), and the last of them.
+pub fn rate_limit_state(
+    c: &mut DbConnection,
+    bucket: &str,
+    since: NaiveDateTime,
+) -> StoreResult<(i64, Option<NaiveDateTime>)> {
+    let rows: Vec<(i32, Option<NaiveDateTime>)> = rate_limits::table
+        .filter(rate_limits::bucket.eq(bucket))
+        .filter(rate_limits::window_start.ge(since))
+        .select((rate_limits::hits, rate_limits::last_hit_at))
+        .load(c)?;
+    let hits = rows.iter().map(|(h, _)| i64::from(*h)).sum();
+    let last = rows.iter().filter_map(|(_, l)| *l).max();
+    Ok((hits, last))
+}
+
+/// Forgets every window of `bucket` (a right password clears its failures).
+pub fn rate_limit_clear(c: &mut DbConnection, bucket: &str) -> StoreResult<usize> {
+    Ok(diesel::delete(rate_limits::table.filter(rate_limits::bucket.eq(bucket))).execute(c)?)
+}
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub sessions: usize,
+    pub tokens: usize,
+    pub rate_limits: usize,
+}
+
+/// How long ended sessions and used or expired links are kept (for the record of
+/// recent sign-ins) before they are deleted.
+pub const KEEP_ENDED: chrono::Duration = chrono::Duration::days(7);
+/// How long rate-limit windows are kept: longer than any window or slow-down lasts.
+pub const KEEP_RATE_LIMITS: chrono::Duration = chrono::Duration::hours(2);
+
+/// Deletes what no longer does anything: sessions that ended and links that expired
+/// more than [`KEEP_ENDED`] ago, and rate-limit windows older than
+/// [`KEEP_RATE_LIMITS`]. Safe to run at any time and on several instances.
+pub fn prune(c: &mut DbConnection, now: NaiveDateTime) -> StoreResult<Pruned> {
+    let ended = now - KEEP_ENDED;
+    let sessions = diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .lt(ended)
+                .or(sessions::revoked_at.lt(ended)),
+        ),
     )
+    .execute(c)?;
+    let tokens = diesel::delete(
+        login_tokens::table.filter(
+            login_tokens::expires_at
+                .lt(ended)
+                .or(login_tokens::used_at.lt(ended)),
+        ),
+    )
+    .execute(c)?;
+    let rate_limits = diesel::delete(
+        rate_limits::table.filter(rate_limits::window_start.lt(now - KEEP_RATE_LIMITS)),
+    )
+    .execute(c)?;
+    Ok(Pruned {
+        sessions,
+        tokens,
+        rate_limits,
+    })
 }

@@ -11,6 +11,13 @@
 //! An organisation sees a member's enrolment in its reports only if it assigned
 //! that course to them (`assigned_enrolments`): not the courses they take on their
 //! own or for another organisation.
+//!
+//! Joining takes consent: someone who already has an account is added as a pending
+//! member ([`Joining::AsksConsent`]) and is nothing more than that to the
+//! organisation (no name, no courses, no progress) until they accept
+//! ([`accept_membership`]). Each organisation keeps its own deadline for a course it
+//! assigned (`assigned_enrolments.deadline`); the learner's enrolment carries the
+//! earliest of them, which is the one they see and are reminded of.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -128,12 +135,14 @@ pub fn coordinated_by(c: &mut DbConnection, user_id: i32) -> StoreResult<Vec<Org
         .inner_join(memberships::table)
         .filter(memberships::user_id.eq(user_id))
         .filter(memberships::role.eq(MemberRole::Coordinator.as_str()))
+        .filter(memberships::accepted_at.is_not_null())
         .order(organisations::name)
         .select(Organisation::as_select())
         .load(c)?)
 }
 
-/// The user's role in the organisation, if they belong to it.
+/// The user's role in the organisation, if they belong to it (a request they have
+/// not accepted yet is no membership).
 pub fn role_in(
     c: &mut DbConnection,
     organisation_id: i32,
@@ -141,6 +150,7 @@ pub fn role_in(
 ) -> StoreResult<Option<MemberRole>> {
     let role: Option<String> = memberships::table
         .find((organisation_id, user_id))
+        .filter(memberships::accepted_at.is_not_null())
         .select(memberships::role)
         .first(c)
         .optional()?;
@@ -228,6 +238,9 @@ pub struct Member {
     pub group: Option<String>,
     /// Whether they accepted their invitation (or otherwise verified their address).
     pub activated: bool,
+    /// An existing account that has not yet accepted the organisation's request: the
+    /// organisation knows only the address it typed, not the person's name.
+    pub pending: bool,
     pub disabled: bool,
     pub since: NaiveDateTime,
 }
@@ -242,12 +255,14 @@ type MemberRow = (
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    Option<NaiveDateTime>,
 );
 
 fn member_from(r: MemberRow) -> Member {
+    let pending = r.9.is_none();
     Member {
         user_id: r.0,
-        name: r.1,
+        name: if pending { String::new() } else { r.1 },
         email: r.2,
         role: MemberRole::parse(&r.3),
         group_id: r.4,
@@ -255,6 +270,7 @@ fn member_from(r: MemberRow) -> Member {
         activated: r.6.is_some(),
         disabled: r.7.is_some(),
         since: r.8,
+        pending,
     }
 }
 
@@ -274,6 +290,7 @@ macro_rules! members_query {
                 users::email_verified_at,
                 users::disabled_at,
                 memberships::created_at,
+                memberships::accepted_at,
             ))
     };
 }
@@ -310,20 +327,35 @@ pub fn member(
     Ok(row.map(member_from))
 }
 
-/// Adds a user to the organisation, in `group_id` if given, and enrols them in the
-/// courses assigned to the organisation and their group. A user who is a member
-/// already keeps their role and is moved to `group_id` if one is given. Returns
-/// whether they were new to the organisation. Call inside a transaction.
+/// How someone joins an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joining {
+    /// At once: an account the organisation made (an invitation, never used before),
+    /// which has nothing of its own to show.
+    AtOnce,
+    /// As a request the person accepts or declines: an account of their own.
+    AsksConsent,
+}
+
+/// Adds a user to the organisation, in `group_id` if given, and (once they are a
+/// member, see [`Joining`]) enrols them in the courses assigned to the organisation
+/// and their group. A user who is a member already keeps their role (a coordinator
+/// stays one; a member asked to coordinate becomes one) and is moved to `group_id`
+/// if one is given. Returns whether they were new to the organisation. Call inside
+/// a transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn add_member(
     c: &mut DbConnection,
     organisation_id: i32,
     user_id: i32,
     role: MemberRole,
     group_id: Option<i32>,
+    joining: Joining,
     assigned_by: Option<i32>,
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
     check_group(c, organisation_id, group_id)?;
+    let accepted_at = (joining == Joining::AtOnce).then_some(now);
     let inserted = per_backend!(&mut *c, |b| diesel::insert_into(memberships::table)
         .values((
             memberships::organisation_id.eq(organisation_id),
@@ -331,6 +363,7 @@ pub fn add_member(
             memberships::role.eq(role.as_str()),
             memberships::group_id.eq(group_id),
             memberships::created_at.eq(now),
+            memberships::accepted_at.eq(accepted_at),
         ))
         .on_conflict((memberships::organisation_id, memberships::user_id))
         .do_nothing()
@@ -349,6 +382,132 @@ pub fn add_member(
     }
     apply_assignments(c, organisation_id, user_id, assigned_by, now)?;
     Ok(inserted > 0)
+}
+
+/// Sets each of these learners' deadline for the course (if they have not completed
+/// it) to the earliest deadline any organisation gave them for it, or none.
+fn refresh_deadlines(c: &mut DbConnection, user_ids: &[i32], course_id: &str) -> StoreResult<()> {
+    for chunk in user_ids.chunks(500) {
+        let earliest: Vec<(i32, Option<NaiveDateTime>)> = assigned_enrolments::table
+            .filter(assigned_enrolments::course_id.eq(course_id))
+            .filter(assigned_enrolments::user_id.eq_any(chunk))
+            .group_by(assigned_enrolments::user_id)
+            .select((
+                assigned_enrolments::user_id,
+                diesel::dsl::min(assigned_enrolments::deadline),
+            ))
+            .load(c)?;
+        let mut by_deadline: std::collections::BTreeMap<Option<NaiveDateTime>, Vec<i32>> =
+            std::collections::BTreeMap::new();
+        for u in chunk {
+            let d = earliest.iter().find(|(id, _)| id == u).and_then(|(_, d)| *d);
+            by_deadline.entry(d).or_default().push(*u);
+        }
+        for (deadline, users) in by_deadline {
+            diesel::update(
+                enrolments::table
+                    .filter(enrolments::course_id.eq(course_id))
+                    .filter(enrolments::user_id.eq_any(&users))
+                    .filter(enrolments::completed_at.is_null()),
+            )
+            .set(enrolments::deadline.eq(deadline))
+            .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// The organisations that asked the user to join and await their answer, with the
+/// role they were asked for and when, oldest first.
+pub fn pending_memberships(
+    c: &mut DbConnection,
+    user_id: i32,
+) -> StoreResult<Vec<(Organisation, MemberRole, NaiveDateTime)>> {
+    let rows: Vec<(Organisation, String, NaiveDateTime)> = organisations::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::accepted_at.is_null())
+        .order((memberships::created_at, organisations::id))
+        .select((
+            Organisation::as_select(),
+            memberships::role,
+            memberships::created_at,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(o, r, at)| (o, MemberRole::parse(&r), at))
+        .collect())
+}
+
+/// The organisations the user belongs to (requests they accepted), by name, with
+/// their role in each.
+pub fn memberships_of(
+    c: &mut DbConnection,
+    user_id: i32,
+) -> StoreResult<Vec<(Organisation, MemberRole)>> {
+    let rows: Vec<(Organisation, String)> = organisations::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::accepted_at.is_not_null())
+        .order(organisations::name)
+        .select((Organisation::as_select(), memberships::role))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(o, r)| (o, MemberRole::parse(&r)))
+        .collect())
+}
+
+/// The user accepts the organisation's request: they become a member (a
+/// coordinator if asked to be one), and are enrolled in the courses it assigned.
+/// `false` if there was no request.
+pub fn accept_membership(
+    c: &mut DbConnection,
+    organisation_id: i32,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    write_transaction(c, |c| {
+        let n = diesel::update(
+            memberships::table
+                .find((organisation_id, user_id))
+                .filter(memberships::accepted_at.is_null()),
+        )
+        .set(memberships::accepted_at.eq(Some(now)))
+        .execute(c)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let role = role_in(c, organisation_id, user_id)?;
+        if role == Some(MemberRole::Coordinator) {
+            diesel::update(
+                users::table
+                    .find(user_id)
+                    .filter(users::role.eq(leerpad_core::Role::Learner.as_str())),
+            )
+            .set(users::role.eq(leerpad_core::Role::Coordinator.as_str()))
+            .execute(c)?;
+        }
+        apply_assignments(c, organisation_id, user_id, None, now)?;
+        Ok(true)
+    })
+}
+
+/// The user declines the organisation's request: it is gone, and the organisation
+/// may ask again. `false` if there was no request.
+pub fn decline_membership(
+    c: &mut DbConnection,
+    organisation_id: i32,
+    user_id: i32,
+) -> StoreResult<bool> {
+    Ok(diesel::delete(
+        memberships::table
+            .find((organisation_id, user_id))
+            .filter(memberships::accepted_at.is_null()),
+    )
+    .execute(c)?
+        > 0)
 }
 
 /// Moves a member to another group, or out of any (`None`), and enrols them in the
@@ -381,20 +540,25 @@ pub fn remove_member(
     user_id: i32,
 ) -> StoreResult<bool> {
     write_transaction(c, |c| {
-        diesel::delete(
+        let courses: Vec<String> = diesel::delete(
             assigned_enrolments::table
                 .filter(assigned_enrolments::organisation_id.eq(organisation_id))
                 .filter(assigned_enrolments::user_id.eq(user_id)),
         )
-        .execute(c)?;
+        .returning(assigned_enrolments::course_id)
+        .get_results(c)?;
+        for course in courses {
+            refresh_deadlines(c, &[user_id], &course)?;
+        }
         Ok(diesel::delete(memberships::table.find((organisation_id, user_id))).execute(c)? > 0)
     })
 }
 
-/// Enrols these members in the course with the deadline (those enrolled already
-/// keep their enrolment) and records that the organisation asked them to take it,
-/// which is what puts their enrolment in its reports. Returns how many were
-/// enrolled now.
+/// Enrols these members in the course (those enrolled already keep their
+/// enrolment) and records that the organisation asked them to take it, with its
+/// deadline, which is what puts their enrolment in its reports; an earlier request
+/// of the organisation keeps its deadline. Then each learner's deadline is the
+/// earliest any organisation gave. Returns how many were enrolled now.
 fn enrol_assigned(
     c: &mut DbConnection,
     organisation_id: i32,
@@ -432,6 +596,7 @@ fn enrol_assigned(
                     assigned_enrolments::user_id.eq(*u),
                     assigned_enrolments::course_id.eq(course_id),
                     assigned_enrolments::assigned_at.eq(now),
+                    assigned_enrolments::deadline.eq(deadline),
                 )
             })
             .collect();
@@ -439,6 +604,7 @@ fn enrol_assigned(
             .values(&assigned)
             .on_conflict_do_nothing()
             .execute(b))?;
+        refresh_deadlines(c, chunk, course_id)?;
     }
     Ok(enrolled)
 }
@@ -569,6 +735,7 @@ pub fn assign(
         }
         let mut members = memberships::table
             .filter(memberships::organisation_id.eq(organisation_id))
+            .filter(memberships::accepted_at.is_not_null())
             .select(memberships::user_id)
             .into_boxed();
         if let Some(g) = group_id {
@@ -603,17 +770,22 @@ pub fn assign(
                 .copied()
                 .filter(|u| !keep_deadline.contains(u))
                 .collect();
-            // First the members enrolled before, then the new enrolments.
+            // First this organisation's deadline for the members it asked before who
+            // have not completed the course, then the new enrolments (which also
+            // give every member the earliest deadline of all).
+            let open: Vec<i32> = enrolments::table
+                .filter(enrolments::course_id.eq(course_id))
+                .filter(enrolments::user_id.eq_any(&to_update))
+                .filter(enrolments::completed_at.is_null())
+                .select(enrolments::user_id)
+                .load(c)?;
             out.deadlines_set += diesel::update(
-                enrolments::table
-                    .filter(enrolments::course_id.eq(course_id))
-                    .filter(enrolments::user_id.eq_any(&to_update))
-                    .filter(enrolments::completed_at.is_null()),
+                assigned_enrolments::table
+                    .filter(assigned_enrolments::organisation_id.eq(organisation_id))
+                    .filter(assigned_enrolments::course_id.eq(course_id))
+                    .filter(assigned_enrolments::user_id.eq_any(&open)),
             )
-            .set((
-                enrolments::deadline.eq(deadline),
-                enrolments::assigned_by.eq(assigned_by),
-            ))
+            .set(assigned_enrolments::deadline.eq(deadline))
             .execute(c)?;
             out.enrolled += enrol_assigned(
                 c,
@@ -629,9 +801,9 @@ pub fn assign(
     })
 }
 
-/// Assigns a course to one member, with a deadline: enrols them (or, if they are
-/// enrolled and have not completed it, sets the deadline) and puts the enrolment in
-/// the organisation's reports. `false` if the user is not a member.
+/// Assigns a course to one member, with the organisation's deadline: enrols them
+/// (or changes the organisation's deadline if it asked before) and puts the
+/// enrolment in the organisation's reports. `false` if the user is not a member.
 pub fn assign_member(
     c: &mut DbConnection,
     organisation_id: i32,
@@ -647,15 +819,9 @@ pub fn assign_member(
         }
         check_course(c, course_id)?;
         diesel::update(
-            enrolments::table
-                .filter(enrolments::user_id.eq(user_id))
-                .filter(enrolments::course_id.eq(course_id))
-                .filter(enrolments::completed_at.is_null()),
+            assigned_enrolments::table.find((organisation_id, user_id, course_id)),
         )
-        .set((
-            enrolments::deadline.eq(deadline),
-            enrolments::assigned_by.eq(assigned_by),
-        ))
+        .set(assigned_enrolments::deadline.eq(deadline))
         .execute(c)?;
         enrol_assigned(
             c,
@@ -729,8 +895,10 @@ pub fn apply_assignments(
     Ok(enrolled)
 }
 
-/// Changes one member's deadline for one course; `false` if the user is not a
-/// member of the organisation or not enrolled in the course.
+/// Changes the organisation's deadline for one member and one course it assigned
+/// them (another organisation's deadline for the same course stays as it is; the
+/// learner's is the earliest); `false` if the user is not a member or the
+/// organisation did not assign them the course.
 pub fn set_deadline(
     c: &mut DbConnection,
     organisation_id: i32,
@@ -738,15 +906,19 @@ pub fn set_deadline(
     course_id: &str,
     deadline: Option<NaiveDateTime>,
 ) -> StoreResult<bool> {
-    if role_in(c, organisation_id, user_id)?.is_none() {
-        return Ok(false);
-    }
-    let n = diesel::update(
-        enrolments::table
-            .filter(enrolments::user_id.eq(user_id))
-            .filter(enrolments::course_id.eq(course_id)),
-    )
-    .set(enrolments::deadline.eq(deadline))
-    .execute(c)?;
-    Ok(n > 0)
+    write_transaction(c, |c| {
+        if role_in(c, organisation_id, user_id)?.is_none() {
+            return Ok(false);
+        }
+        let n = diesel::update(
+            assigned_enrolments::table.find((organisation_id, user_id, course_id)),
+        )
+        .set(assigned_enrolments::deadline.eq(deadline))
+        .execute(c)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        refresh_deadlines(c, &[user_id], course_id)?;
+        Ok(true)
+    })
 }

@@ -18,7 +18,8 @@ use leerpad_core::report::{DateField, ReportQuery, SortColumn, Status};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{
-    anonymised_enrolments, certificates, enrolments, memberships, org_groups, users,
+    anonymised_enrolments, assigned_enrolments, certificates, enrolments, memberships, org_groups,
+    users,
 };
 
 /// One enrolment of a member, as stored; the course's title and quiz order are the
@@ -57,12 +58,6 @@ type Row = (
     Option<String>,
 );
 
-/// Only enrolments the organisation asked for (see `organisations`): a member's
-/// courses of their own or of another organisation stay out of its reports.
-const ASSIGNED_HERE: &str = "EXISTS (SELECT 1 FROM assigned_enrolments ae \
-     WHERE ae.organisation_id = memberships.organisation_id \
-     AND ae.user_id = enrolments.user_id AND ae.course_id = enrolments.course_id)";
-
 /// The position of a row's status in [`Status::ALL`], in SQL. `now` is written into
 /// the SQL as a literal: it is a timestamp we format, never text from a request.
 ///
@@ -76,7 +71,7 @@ fn status_rank(now: NaiveDateTime) -> String {
     format!(
         "(CASE WHEN enrolments.completed_at IS NOT NULL THEN {completed} \
          WHEN users.email_verified_at IS NULL THEN {invited} \
-         WHEN enrolments.deadline IS NOT NULL AND enrolments.deadline < '{now}' THEN {overdue} \
+         WHEN assigned_enrolments.deadline IS NOT NULL AND assigned_enrolments.deadline < '{now}' THEN {overdue} \
          WHEN enrolments.started_at IS NULL THEN {not_started} \
          ELSE {in_progress} END)",
         completed = rank(Status::Completed),
@@ -151,8 +146,19 @@ fn rows<E: From<StoreError>>(
             // SQLite otherwise walks users in the order of their email index and
             // fetches everything else at random, 2.5 times as slow (see
             // docs/benchmarks.md).
+            //
+            // Only enrolments the organisation asked for (`assigned_enrolments`, see
+            // `organisations`): a member's courses of their own or of another
+            // organisation stay out of its reports, and the deadline is this
+            // organisation's own, whatever another one set.
             let mut q = enrolments::table
                 .inner_join(memberships::table.on(memberships::user_id.eq(enrolments::user_id)))
+                .inner_join(
+                    assigned_enrolments::table.on(assigned_enrolments::organisation_id
+                        .eq(memberships::organisation_id)
+                        .and(assigned_enrolments::user_id.eq(enrolments::user_id))
+                        .and(assigned_enrolments::course_id.eq(enrolments::course_id))),
+                )
                 .inner_join(users::table.on(users::id.eq(memberships::user_id)))
                 .left_join(
                     org_groups::table.on(org_groups::id.nullable().eq(memberships::group_id)),
@@ -163,7 +169,7 @@ fn rows<E: From<StoreError>>(
                         .and(certificates::course_id.eq(enrolments::course_id))),
                 )
                 .filter(memberships::organisation_id.eq(organisation_id))
-                .filter(sql::<Bool>(ASSIGNED_HERE))
+                .filter(memberships::accepted_at.is_not_null())
                 .select((
                     users::id,
                     users::display_name,
@@ -173,7 +179,7 @@ fn rows<E: From<StoreError>>(
                     sql::<Integer>(&rank),
                     enrolments::progress_percent,
                     enrolments::enrolled_at,
-                    enrolments::deadline,
+                    assigned_enrolments::deadline,
                     enrolments::last_activity_at,
                     enrolments::completed_at,
                     enrolments::quiz_scores,
@@ -206,7 +212,7 @@ fn rows<E: From<StoreError>>(
                 DateField::Completed => range!(enrolments::completed_at),
                 DateField::Enrolled => range!(enrolments::enrolled_at),
                 DateField::LastActivity => range!(enrolments::last_activity_at),
-                DateField::Deadline => range!(enrolments::deadline),
+                DateField::Deadline => range!(assigned_enrolments::deadline),
             }
             // Empty values last in both directions and on both backends; names
             // compared without case, which both backends do alike.
@@ -232,7 +238,10 @@ fn rows<E: From<StoreError>>(
                     "enrolments.last_activity_at",
                     "enrolments.last_activity_at IS NULL"
                 ),
-                SortColumn::Deadline => by!("enrolments.deadline", "enrolments.deadline IS NULL"),
+                SortColumn::Deadline => by!(
+                    "assigned_enrolments.deadline",
+                    "assigned_enrolments.deadline IS NULL"
+                ),
                 SortColumn::Completed => {
                     by!("enrolments.completed_at", "enrolments.completed_at IS NULL")
                 }

@@ -32,6 +32,7 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         group_id -> Nullable<Integer>,
+        accepted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -63,6 +64,7 @@ diesel::table! {
         user_id -> Integer,
         course_id -> Text,
         assigned_at -> Timestamp,
+        deadline -> Nullable<Timestamp>,
     }
 }
 
@@ -290,6 +292,7 @@ diesel::table! {
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
     }
 }
 
@@ -301,6 +304,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        payload -> Nullable<Text>,
     }
 }
 
@@ -309,6 +313,7 @@ diesel::table! {
         bucket -> Text,
         window_start -> Timestamp,
         hits -> Integer,
+        last_hit_at -> Nullable<Timestamp>,
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Config {
     pub digest_weekday: String,
     /// The hour (0–23, server time) of `digest_weekday` from which the digests go out.
     pub digest_hour: u32,
+    /// Reverse proxies (addresses or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` tells the client's address. Requests from anywhere else
+    /// count as coming from their own address, whatever they send.
+    pub trusted_proxies: Vec<String>,
     pub mail: MailConfig,
 }
 
@@ -100,6 +104,7 @@ impl Default for Config {
             nudge_max_per_run: 5_000,
             digest_weekday: "monday".into(),
             digest_hour: 7,
+            trusted_proxies: Vec::new(),
             mail: MailConfig::default(),
         }
     }
@@ -185,6 +190,12 @@ impl Config {
             "`digest_hour` must be an hour from 0 to 23, not {}",
             self.digest_hour
         );
+        for p in &self.trusted_proxies {
+            anyhow::ensure!(
+                parse_net(p).is_some(),
+                "`trusted_proxies` takes addresses or networks like 10.0.0.1 or 10.0.0.0/8, not `{p}`"
+            );
+        }
         if let Some(secret) = &self.secret {
             anyhow::ensure!(
                 secret.len() >= 32,
@@ -247,10 +258,25 @@ impl Config {
         }
     }
 
+    /// The `trusted_proxies` as networks (an address is a network of one).
+    pub fn trusted_proxy_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| parse_net(p))
+            .collect()
+    }
+
     /// Whether cookies must be `Secure` (the site is served over https).
     pub fn secure_cookies(&self) -> bool {
         self.base_url().starts_with("https://")
     }
+}
+
+fn parse_net(s: &str) -> Option<ipnet::IpNet> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -290,6 +316,7 @@ impl fmt::Debug for Config {
             .field("nudge_max_per_run", &self.nudge_max_per_run)
             .field("digest_weekday", &self.digest_weekday)
             .field("digest_hour", &self.digest_hour)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("mail.smtp_host", &self.mail.smtp_host)
             .field(
@@ -338,6 +365,22 @@ mod tests {
             ..Config::default()
         };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = Config {
+            trusted_proxies: vec!["10.0.0.0/8".into(), " 192.168.1.7 ".into(), "::1".into()],
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert_eq!(c.trusted_proxy_networks().len(), 3);
+        let c = Config {
+            trusted_proxies: vec!["proxy.local".into()],
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("`trusted_proxies`"), "{e}");
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub enum AppError {
     Forbidden,
     #[error("this form has expired; reload the page and try again")]
     Csrf,
-    #[error("too many attempts; wait a few minutes and try again")]
-    RateLimited,
+    #[error("too many attempts; wait {retry_after} seconds and try again")]
+    RateLimited { retry_after: u32 },
     #[error("{0}")]
     BadRequest(String),
     #[error("internal error: {0}")]
@@ -47,23 +47,26 @@ impl From<minijinja::Error> for AppError {
 }
 
 impl AppError {
-    /// The error page's text key and detail. The page rendered here is a fallback
-    /// in the default language; the session middleware renders it again for the
-    /// person asking (their language, their menu), see `viewer::resolve`.
-    pub fn page(&self) -> (&'static str, Option<String>) {
+    /// The error page's text key, and the seconds to wait for a rate limit. Pages
+    /// show only texts of the theme in the reader's language, never an internal
+    /// message (those go to the log; the JSON API gives them to developers). The
+    /// page rendered here is a fallback in the default language; the session
+    /// middleware renders it again for the person asking (their language, their
+    /// menu), see `viewer::resolve`.
+    pub fn page(&self) -> (&'static str, Option<u32>) {
         let key = match self {
             AppError::NotFound => "error.not-found",
             AppError::Forbidden => "error.forbidden",
             AppError::Csrf => "error.csrf",
-            AppError::RateLimited => "error.rate-limited",
+            AppError::RateLimited { .. } => "error.rate-limited",
             AppError::BadRequest(_) => "error.bad-request",
             _ => "error.internal",
         };
-        let detail = match self {
-            AppError::BadRequest(msg) => Some(msg.clone()),
+        let seconds = match self {
+            AppError::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         };
-        (key, detail)
+        (key, seconds)
     }
 }
 
@@ -74,7 +77,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -87,22 +90,41 @@ impl ResponseError for AppError {
                 .insert_header((header::LOCATION, target))
                 .finish();
         }
-        if let AppError::Internal(detail) = self {
-            tracing::error!(error = %detail, "request failed");
+        match self {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            AppError::BadRequest(detail) => tracing::info!(%detail, "bad request"),
+            _ => {}
         }
         let status = self.status_code();
-        let (key, detail) = self.page();
+        let (key, seconds) = self.page();
         let body = ERROR_PAGES
             .get()
             .and_then(|env| env.get_template("error.html.j2").ok())
             .and_then(|t| {
-                t.render(minijinja::context! { lang => "nl", status => status.as_u16(), key => key, detail => detail })
+                t.render(minijinja::context! { lang => "nl", status => status.as_u16(), key => key, seconds => seconds })
                     .ok()
             })
             .unwrap_or_else(|| format!("<!doctype html><title>{status}</title><p>{self}</p>"));
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut res = HttpResponse::build(status);
+        res.content_type("text/html; charset=utf-8");
+        if let AppError::RateLimited { retry_after } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        res.body(body)
+    }
+}
+
+/// What a request whose path, query, form or JSON cannot be read gets: a themed
+/// page (or, under `/api/`, the API's JSON error) instead of actix's plain text.
+pub fn extractor_error(
+    err: impl std::fmt::Display,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    let e = AppError::BadRequest(err.to_string());
+    if req.path().starts_with("/api/") {
+        crate::routes::api::ApiError(e).into()
+    } else {
+        e.into()
     }
 }
 

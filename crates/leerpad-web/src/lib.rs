@@ -10,6 +10,7 @@ mod clock;
 pub mod config;
 pub mod digest;
 mod error;
+mod guard;
 mod mail;
 pub mod nudges;
 mod page;
@@ -21,6 +22,7 @@ mod routes;
 mod security;
 mod state;
 mod theme;
+mod throttle;
 mod viewer;
 
 use std::sync::Arc;
@@ -61,6 +63,7 @@ pub fn build_state(
         activity: state::ActivityThrottle::default(),
         sessions: state::SessionCache::default(),
         learners: state::LearnerCache::default(),
+        hashing: security::Hashing::default(),
     })
 }
 
@@ -76,13 +79,26 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let headers = security_headers(&state.config);
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::FormConfig::default().limit(64 * 1024))
-        .app_data(web::JsonConfig::default().limit(64 * 1024))
+        // Requests that cannot be read get themed errors, never actix's plain text.
+        .app_data(
+            web::FormConfig::default()
+                .limit(64 * 1024)
+                .error_handler(|e, req| error::extractor_error(e, req)),
+        )
+        .app_data(
+            web::JsonConfig::default()
+                .limit(64 * 1024)
+                .error_handler(|e, req| error::extractor_error(e, req)),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|e, req| error::extractor_error(e, req)))
+        .app_data(web::PathConfig::default().error_handler(|e, req| error::extractor_error(e, req)))
+        .wrap(from_fn(guard::guard))
         .wrap(from_fn(viewer::resolve))
         .wrap(Compress::default())
-        .wrap(security_headers())
+        .wrap(headers)
         .configure(routes::support::routes)
         .configure(routes::auth::routes)
         .configure(routes::admin::routes)
@@ -94,11 +110,18 @@ pub fn app(
         .configure(routes::notifications::routes)
         .configure(routes::organisations::routes)
         .configure(routes::members::routes)
+        .configure(routes::memberships::routes)
         .configure(routes::privacy::routes)
 }
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+fn security_headers(config: &Config) -> DefaultHeaders {
+    let headers = if config.secure_cookies() {
+        // Served over https: browsers keep to https for a year.
+        DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
@@ -116,6 +139,8 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listen = state.config.listen.clone();
     tracing::info!(%listen, base_url = %state.config.base_url(), "Leerpad is listening");
     HttpServer::new(move || app(state.clone()))
+        // The request's headers must arrive within this time (bodies: see `guard`).
+        .client_request_timeout(std::time::Duration::from_secs(10))
         .bind(&listen)?
         .shutdown_timeout(10)
         .run()

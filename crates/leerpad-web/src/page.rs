@@ -35,6 +35,8 @@ const NOTICES: &[&str] = &[
     "deadline-changed",
     "member-removed",
     "token-revoked",
+    "joined",
+    "declined",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the
@@ -98,12 +100,38 @@ pub fn see_other(location: impl Into<String>) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths may be redirect targets (no open redirects).
+/// Only paths on this site may be redirect targets (no open redirects). `next` is
+/// parsed as a URL relative to the site: anything with control characters or
+/// backslashes (which browsers drop or turn into slashes), a scheme or a host of its
+/// own is refused, and what is returned is the parsed path, query and fragment, so
+/// the browser cannot read it differently.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
+    const SITE: &str = "http://leerpad.invalid";
+    let local = || -> Option<String> {
+        let n = next?;
+        if !n.starts_with('/') || n.starts_with("//") {
+            return None;
+        }
+        if n.chars().any(|c| c.is_control() || c == '\\') {
+            return None;
+        }
+        let base = url::Url::parse(SITE).ok()?;
+        let url = base.join(n).ok()?;
+        if url.origin() != base.origin() || !url.username().is_empty() {
+            return None;
+        }
+        let mut out = url.path().to_string();
+        if let Some(q) = url.query() {
+            out.push('?');
+            out.push_str(q);
+        }
+        if let Some(f) = url.fragment() {
+            out.push('#');
+            out.push_str(f);
+        }
+        (out.starts_with('/') && !out.starts_with("//")).then_some(out)
+    };
+    local().unwrap_or_else(|| "/".to_string())
 }
 
 /// An urlencoded form whose `csrf` field has been checked against the browser's
@@ -170,5 +198,12 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/%20/evil.example");
+        assert_eq!(safe_next(Some("/./\\evil")), "/");
+        assert_eq!(safe_next(Some("/../../x?y=1#z")), "/x?y=1#z");
+        assert_eq!(safe_next(Some("javascript:alert(1)")), "/");
+        assert_eq!(safe_next(Some("/courses/x?tab=2")), "/courses/x?tab=2");
     }
 }

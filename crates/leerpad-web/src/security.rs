@@ -174,6 +174,54 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs password hashing (argon2id, about 19 MiB and tens of milliseconds each)
+/// on the blocking pool, at most one per processor at a time: a burst of sign-ins
+/// queues instead of taking the server's memory.
+#[derive(Clone)]
+pub struct Hashing(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for Hashing {
+    fn default() -> Self {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Hashing(std::sync::Arc::new(tokio::sync::Semaphore::new(n)))
+    }
+}
+
+impl Hashing {
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> crate::error::AppResult<T> {
+        let _permit = self
+            .0
+            .acquire()
+            .await
+            .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        Ok(actix_web::web::block(f).await?)
+    }
+}
+
+/// The shortest password accepted, in characters.
+pub const MIN_PASSWORD: usize = 10;
+/// The longest, in bytes: longer is no safer and costs hashing time.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Whether a new password may be chosen, and if not, the text key saying why. As
+/// NIST SP 800-63B advises: a minimum length, no composition rules, and a check
+/// against common passwords and words (zxcvbn's lists of common passwords, names
+/// and words, plus the person's own address and name and the site's name).
+pub fn new_password_problem(password: &str, own: &[&str]) -> Option<&'static str> {
+    if password.chars().count() < MIN_PASSWORD || password.len() > MAX_PASSWORD_BYTES {
+        return Some("auth.password-too-short");
+    }
+    // zxcvbn is slow on long input, and a long password is not a common one.
+    let head: String = password.chars().take(64).collect();
+    let mut inputs: Vec<&str> = vec!["leerpad", "wachtwoord", "password"];
+    inputs.extend(own.iter().copied().filter(|s| !s.is_empty()));
+    let score = zxcvbn::zxcvbn(&head, &inputs).score();
+    (u8::from(score) < 3).then_some("auth.password-too-common")
+}
+
 /// A hash to verify against when the account does not exist, so that a wrong email
 /// takes as long as a wrong password.
 pub fn dummy_password_hash() -> &'static str {
@@ -262,6 +310,37 @@ mod tests {
         assert!(keys.csrf_matches("cookie-a", &t));
         assert!(!keys.csrf_matches("cookie-b", &t));
         assert!(!keys.csrf_matches("cookie-a", "garbage"));
+    }
+
+    #[test]
+    fn common_or_own_passwords_are_refused() {
+        for weak in [
+            "kort",
+            "password123",
+            "1234567890",
+            "qwertyuiop",
+            "wachtwoord1",
+            "leerpad2026!",
+            "jan.peeters@gent.be",
+            "aaaaaaaaaaaa",
+        ] {
+            assert!(
+                new_password_problem(weak, &["jan.peeters@gent.be", "Jan Peeters"]).is_some(),
+                "{weak}"
+            );
+        }
+        for fine in [
+            "een lange zin als wachtwoord",
+            "een gloednieuw wachtwoord",
+            "een lang genoeg wachtwoord",
+            "een ander wachtwoord hier",
+            "een lange zin voor de coördinator",
+            "een nieuwe lange zin als wachtwoord",
+            "Fietsen langs de Schelde 7x",
+        ] {
+            assert_eq!(new_password_problem(fine, &["x@y.be"]), None, "{fine}");
+        }
+        assert!(new_password_problem(&"é".repeat(600), &[]).is_some());
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct AppState {
     pub activity: ActivityThrottle,
     pub sessions: SessionCache,
     pub learners: LearnerCache,
+    /// Password hashing, a bounded number at a time.
+    pub hashing: crate::security::Hashing,
 }
 
 impl AppState {

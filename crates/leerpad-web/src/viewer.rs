@@ -4,7 +4,8 @@
 //! checks the server-side session record (so sign-out and disabling an account take
 //! effect at once on every instance), picks the language, and makes sure the browser
 //! has a CSRF cookie. A session cookie older than `ROTATE_AFTER` is replaced by a
-//! fresh one, and the session's expiry slides forward.
+//! fresh one for a new session record with a later expiry; the old cookie stops
+//! working seconds later, so a copied cookie dies with the next rotation.
 
 use std::future::{ready, Ready};
 
@@ -16,7 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::{Duration, NaiveDateTime};
 use leerpad_core::Role;
-use leerpad_store::accounts::{extend_session, session_user, User};
+use leerpad_store::accounts::{rotate_session, session_user, User};
 
 use crate::error::AppError;
 use crate::security::{random_token, SessionClaims};
@@ -141,10 +142,14 @@ pub async fn resolve(
                 };
                 match user {
                     Some(u) if u.id.to_string() == claims.sub => {
+                        let mut sid = claims.sid.clone();
                         if now.and_utc().timestamp() - claims.iat > ROTATE_AFTER_MINUTES * 60 {
-                            renewed = Some(rotate(&state, &claims, now).await?);
+                            if let Some((token, new_sid)) = rotate(&state, &claims, now).await? {
+                                renewed = Some(token);
+                                sid = new_sid;
+                            }
                         }
-                        (Some(u), Some(claims.sid))
+                        (Some(u), Some(sid))
                     }
                     _ => {
                         expired_cookie = true;
@@ -160,7 +165,7 @@ pub async fn resolve(
         None => (None, None),
     };
 
-    let (csrf_cookie, new_csrf) = match req.cookie(CSRF_COOKIE) {
+    let (csrf_cookie_value, new_csrf) = match req.cookie(CSRF_COOKIE) {
         Some(c) if c.value().len() >= 16 => (c.value().to_string(), false),
         _ => (random_token(24), true),
     };
@@ -176,21 +181,18 @@ pub async fn resolve(
         user,
         session_id,
         lang,
-        csrf_token: state.keys.csrf_token(&csrf_cookie),
-        csrf_cookie: csrf_cookie.clone(),
+        csrf_token: state.keys.csrf_token(&csrf_cookie_value),
+        csrf_cookie: csrf_cookie_value.clone(),
     };
     req.extensions_mut().insert(viewer);
 
     let mut res = error_page_for_viewer(&state, next.call(req).await?.map_into_boxed_body());
     let secure = state.config.secure_cookies();
-    if new_csrf {
-        let c = Cookie::build(CSRF_COOKIE, csrf_cookie)
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(SameSite::Lax)
-            .finish();
-        res.response_mut().add_cookie(&c)?;
+    // Signing in and out set a new CSRF cookie of their own.
+    let csrf_set = res.response().cookies().any(|c| c.name() == CSRF_COOKIE);
+    if new_csrf && !csrf_set {
+        res.response_mut()
+            .add_cookie(&csrf_cookie(csrf_cookie_value, secure))?;
     }
     let touched_session = res.response().cookies().any(|c| c.name() == SESSION_COOKIE);
     if !touched_session {
@@ -223,38 +225,59 @@ fn error_page_for_viewer(
     if matches!(err, AppError::SignInRequired { .. }) {
         return res;
     }
-    let (key, detail) = err.page();
+    let (key, seconds) = err.page();
     let status = res.status();
     let Some(viewer) = res.request().extensions().get::<Viewer>().cloned() else {
         return res;
     };
-    let ctx = serde_json::json!({ "status": status.as_u16(), "key": key, "detail": detail });
+    let ctx = serde_json::json!({ "status": status.as_u16(), "key": key, "seconds": seconds });
     match crate::page::render(state, &viewer, res.request(), "error.html.j2", ctx) {
         Ok(mut page) => {
             *page.status_mut() = status;
+            if let Some(wait) = seconds {
+                page.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(wait),
+                );
+            }
             res.into_response(page).map_into_boxed_body()
         }
         Err(_) => res,
     }
 }
 
+/// How long a rotated session cookie keeps working: requests the browser sent
+/// with it at the same time as the one that rotated it.
+const ROTATION_GRACE_SECONDS: i64 = 30;
+
+/// Replaces the session by a new one with a new cookie (returned with the new
+/// session's id); the old cookie stops working after [`ROTATION_GRACE_SECONDS`].
+/// `None` when the session was replaced already (an old cookie within its grace):
+/// nothing changes.
 async fn rotate(
     state: &AppState,
     claims: &SessionClaims,
     now: NaiveDateTime,
-) -> Result<String, AppError> {
+) -> Result<Option<(String, String)>, AppError> {
     let hours = state.config.session_hours as i64;
     let expires = now + Duration::hours(hours);
-    let sid = claims.sid.clone();
-    state
-        .db(move |c| extend_session(c, &sid, now, expires))
+    let grace = now + Duration::seconds(ROTATION_GRACE_SECONDS);
+    let (old, new) = (claims.sid.clone(), random_token(24));
+    let sid = new.clone();
+    let rotated = state
+        .db(move |c| rotate_session(c, &old, &sid, now, expires, grace))
         .await?;
-    Ok(state.keys.session_token(&SessionClaims {
+    if !rotated {
+        return Ok(None);
+    }
+    state.sessions.forget(Some(&claims.sid), None);
+    let token = state.keys.session_token(&SessionClaims {
         sub: claims.sub.clone(),
-        sid: claims.sid.clone(),
+        sid: new.clone(),
         iat: now.and_utc().timestamp(),
         exp: expires.and_utc().timestamp(),
-    }))
+    });
+    Ok(Some((token, new)))
 }
 
 pub fn session_cookie(token: String, hours: u32, secure: bool) -> Cookie<'static> {
@@ -264,6 +287,16 @@ pub fn session_cookie(token: String, hours: u32, secure: bool) -> Cookie<'static
         .secure(secure)
         .same_site(SameSite::Lax)
         .max_age(time::Duration::hours(hours as i64))
+        .finish()
+}
+
+/// The browser's CSRF cookie, which form tokens are tied to.
+pub fn csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(CSRF_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
         .finish()
 }
 

@@ -223,7 +223,7 @@ fn learner_data(c: &mut DbConnection, user: i32, email: &str, tag: &str, version
         ))
         .execute(c)
         .unwrap();
-    accounts::rate_limit_hit(c, &format!("sign-in:email:{email}"), t, 10).unwrap();
+    accounts::rate_limit_hit(c, &format!("sign-in:email:{email}"), t, 10, t).unwrap();
 }
 
 /// How many rows of each table reference `user` (by id, or by address for the outbox

@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// API errors as JSON: `{"error": "<code>", "message": "…"}`.
 #[derive(Debug)]
-pub struct ApiError(AppError);
+pub struct ApiError(pub AppError);
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,7 +63,7 @@ impl ResponseError for ApiError {
             AppError::SignInRequired { .. } => "unauthenticated",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
-            AppError::RateLimited => "rate_limited",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::BadRequest(_) => "bad_request",
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "API request failed");
@@ -74,7 +74,11 @@ impl ResponseError for ApiError {
             AppError::Internal(_) => "something went wrong on our side".to_string(),
             other => other.to_string(),
         };
-        HttpResponse::build(self.status_code()).json(json!({ "error": code, "message": message }))
+        let mut res = HttpResponse::build(self.status_code());
+        if let AppError::RateLimited { retry_after } = &self.0 {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, retry_after.to_string()));
+        }
+        res.json(json!({ "error": code, "message": message }))
     }
 }
 

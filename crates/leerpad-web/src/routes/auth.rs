@@ -3,14 +3,22 @@
 //!
 //! Messages never say whether an account exists: asking for a link or a reset for an
 //! unknown address looks exactly like asking for a known one.
+//!
+//! Whoever proves an address owns its account. A registration decides nothing about
+//! the account until its verification link is confirmed: its name and password wait
+//! on that link (`PendingRegistration`), and any proof of the address (that link, a
+//! sign-in link, a reset, an invitation) drops whatever an unproven registration
+//! set (`accounts::prove_address`). No link signs anyone in on a plain GET: each
+//! shows a page with a button, so neither a mail scanner nor another site can use
+//! it for the owner.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use leerpad_core::Role;
 use leerpad_store::accounts::{
-    self, check_token, consume_token, create_session, create_token, mark_verified,
-    revoke_all_sessions, revoke_session, set_password, set_profile, user_by_email, NewUser,
-    TokenProblem, TokenPurpose, User,
+    self, check_token, consume_token, create_session, create_token, create_token_for, prove_address,
+    revoke_all_sessions, revoke_session, set_password, set_profile, user_by_email, void_tokens_for,
+    NewUser, PendingRegistration, TokenProblem, TokenPurpose, User,
 };
 use leerpad_store::StoreResult;
 use serde::Deserialize;
@@ -20,16 +28,36 @@ use crate::config::Registration;
 use crate::error::{urlencode, AppError, AppResult};
 use crate::page::{render, safe_next, see_other, CsrfForm, NoFields};
 use crate::security::{
-    dummy_password_hash, hash_password, random_token, token_hash, verify_password, SessionClaims,
+    dummy_password_hash, hash_password, new_password_problem, random_token, token_hash,
+    verify_password, SessionClaims, MAX_PASSWORD_BYTES,
 };
 use crate::state::AppState;
-use crate::viewer::{removal_cookie, session_cookie, Viewer, LANG_COOKIE};
+use crate::throttle::{self, Failures};
+use crate::viewer::{csrf_cookie, removal_cookie, session_cookie, Viewer, LANG_COOKIE};
 
 pub const MAGIC_LINK_MINUTES: i64 = 15;
 const VERIFY_HOURS: i64 = 48;
 const RESET_MINUTES: i64 = 60;
 pub const INVITE_DAYS: i64 = 14;
-const MIN_PASSWORD: usize = 10;
+
+/// Sign-in tries per client per window, whatever the accounts.
+const SIGN_IN_PER_CLIENT: i32 = 100;
+/// Other account requests (links, resets, registrations) per client per window.
+const REQUESTS_PER_CLIENT: i32 = 30;
+/// Messages to one address per window (sign-in links, resets, verifications).
+const MESSAGES_PER_ADDRESS: i32 = 3;
+/// Wrong passwords for one account from one client: five free, then waits that
+/// double up to five minutes.
+const FAILURES_HERE: Failures = Failures {
+    free: 5,
+    cap_seconds: 300,
+};
+/// Wrong passwords for one account from anywhere: a guesser with many addresses
+/// gets a few tries a minute; the owner waits at most a minute.
+const FAILURES_ANYWHERE: Failures = Failures {
+    free: 20,
+    cap_seconds: 60,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(sign_in_page)
@@ -39,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(link_confirm)
         .service(register_page)
         .service(register)
+        .service(verify_page)
         .service(verify)
         .service(reset_page)
         .service(request_reset)
@@ -90,23 +119,68 @@ async fn sign_in(
 ) -> AppResult<HttpResponse> {
     let f = form.0;
     let email = accounts::normalise_email(&f.email);
-    limit(&state, &req, "sign-in", &email, 10).await?;
-    let found = {
-        let email = email.clone();
-        state.db(move |c| user_by_email(c, &email)).await?
-    };
-    // Verify against a dummy hash for unknown addresses, so timing reveals nothing.
-    let hash = found
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_password_hash().to_string());
-    let password = f.password.clone();
-    let matches = web::block(move || verify_password(&password, &hash)).await?;
     let next = safe_next(f.next.as_deref());
+    let wrong = || {
+        render_status(
+            &state,
+            &viewer,
+            &req,
+            "sign-in.html.j2",
+            json!({ "next": next, "email": f.email, "error": "auth.wrong-credentials" }),
+            401,
+        )
+    };
+    // Nothing is counted or looked up for what cannot be an account's address or
+    // password.
+    if !plausible_email(&email) || f.password.is_empty() || f.password.len() > MAX_PASSWORD_BYTES
+    {
+        return wrong();
+    }
+    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    throttle::client_limit(&state, "sign-in", &client, SIGN_IN_PER_CLIENT).await?;
+    let here = throttle::account_client_bucket("sign-in", &email, &client);
+    let anywhere = throttle::account_bucket("sign-in", &email);
+    FAILURES_HERE.check(&state, &here).await?;
+    FAILURES_ANYWHERE.check(&state, &anywhere).await?;
+    let (found, pending) = {
+        let (email, now) = (email.clone(), state.clock.now());
+        state
+            .db(move |c| {
+                let found = user_by_email(c, &email)?;
+                let pending = match &found {
+                    Some(u) if u.email_verified_at.is_none() => {
+                        accounts::pending_registration(c, u.id, now)?
+                    }
+                    _ => None,
+                };
+                Ok((found, pending))
+            })
+            .await?
+    };
+    // An account whose address is not proven yet has no password of its own: the
+    // password to try is the one its newest registration chose. Unknown addresses
+    // are checked against a dummy hash, so timing reveals nothing.
+    let hash = match (&found, &pending) {
+        (Some(u), _) if u.email_verified_at.is_some() => u.password_hash.clone(),
+        (_, Some(p)) => Some(p.password_hash.clone()),
+        _ => None,
+    };
+    let has_password = hash.is_some();
+    let hash = hash.unwrap_or_else(|| dummy_password_hash().to_string());
+    let password = f.password.clone();
+    let matches = state
+        .hashing
+        .run(move || verify_password(&password, &hash))
+        .await?;
     match found {
-        Some(user) if matches && user.password_hash.is_some() && !user.is_disabled() => {
+        Some(user) if matches && has_password && !user.is_disabled() => {
+            throttle::clear(&state, here).await?;
             if user.email_verified_at.is_none() {
-                send_verification(&state, &user).await?;
+                if let Some(p) = pending {
+                    if throttle::may_send(&state, "verify", &email, MESSAGES_PER_ADDRESS).await? {
+                        send_verification(&state, &user, &p).await?;
+                    }
+                }
                 return render_status(
                     &state,
                     &viewer,
@@ -118,14 +192,10 @@ async fn sign_in(
             }
             start_session(&state, &user, &next).await
         }
-        _ => render_status(
-            &state,
-            &viewer,
-            &req,
-            "sign-in.html.j2",
-            json!({ "next": next, "email": f.email, "error": "auth.wrong-credentials" }),
-            401,
-        ),
+        _ => {
+            throttle::record_failure(&state, vec![here, anywhere]).await?;
+            wrong()
+        }
     }
 }
 
@@ -144,8 +214,21 @@ async fn request_link(
 ) -> AppResult<HttpResponse> {
     let f = form.0;
     let email = accounts::normalise_email(&f.email);
-    limit(&state, &req, "link", &email, 5).await?;
     let next = safe_next(f.next.as_deref());
+    let sent = see_other(format!(
+        "/auth/sign-in?notice=link-sent&next={}",
+        urlencode(&next)
+    ));
+    if !plausible_email(&email) {
+        return Ok(sent);
+    }
+    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    throttle::client_limit(&state, "account-request", &client, REQUESTS_PER_CLIENT).await?;
+    // Past the cap the answer is the same and the links already sent still work:
+    // nobody can keep the owner from signing in by asking for links.
+    if !throttle::may_send(&state, "link", &email, MESSAGES_PER_ADDRESS).await? {
+        return Ok(sent);
+    }
     let found = {
         let email = email.clone();
         state.db(move |c| user_by_email(c, &email)).await?
@@ -176,10 +259,7 @@ async fn request_link(
             .await?;
     }
     let _ = viewer;
-    Ok(see_other(format!(
-        "/auth/sign-in?notice=link-sent&next={}",
-        urlencode(&next)
-    )))
+    Ok(sent)
 }
 
 #[derive(Deserialize)]
@@ -226,9 +306,7 @@ async fn link_confirm(
     let f = form.0;
     match consume(&state, &f.token, TokenPurpose::Magic).await? {
         Ok(user) => {
-            let now = state.clock.now();
-            let id = user.id;
-            state.db(move |c| mark_verified(c, id, now)).await?;
+            let user = proven(&state, &user, None).await?;
             start_session(&state, &user, &safe_next(f.next.as_deref())).await
         }
         Err(problem) => token_problem(&state, &viewer, &req, problem),
@@ -287,8 +365,8 @@ async fn register(
     if f.name.trim().is_empty() || f.name.chars().count() > 100 {
         errors.push("auth.invalid-name");
     }
-    if !password_ok(&f.password) {
-        errors.push("auth.password-too-short");
+    if let Some(problem) = new_password_problem(&f.password, &[&email, &f.name]) {
+        errors.push(problem);
     }
     if !errors.is_empty() {
         return render_status(
@@ -300,21 +378,32 @@ async fn register(
             422,
         );
     }
-    limit(&state, &req, "register", &email, 5).await?;
+    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    throttle::client_limit(&state, "account-request", &client, REQUESTS_PER_CLIENT).await?;
+    let registered = see_other("/auth/sign-in?notice=registered");
+    if !throttle::may_send(&state, "register", &email, MESSAGES_PER_ADDRESS).await? {
+        return Ok(registered);
+    }
     let password = f.password.clone();
-    let hash = web::block(move || hash_password(&password)).await?;
+    let hash = state.hashing.run(move || hash_password(&password)).await?;
     let now = state.clock.now();
-    let (name, lang) = (f.name.trim().to_string(), viewer.lang.to_string());
+    let registration = PendingRegistration {
+        display_name: f.name.trim().to_string(),
+        password_hash: hash,
+        language: viewer.lang.to_string(),
+    };
+    // The account starts with nothing the registration chose: its name and
+    // password wait on the verification link.
     let created = {
-        let email = email.clone();
+        let (email, lang) = (email.clone(), viewer.lang.to_string());
         state
             .db(move |c| {
                 accounts::create_user(
                     c,
                     &NewUser {
                         email: &email,
-                        display_name: &name,
-                        password_hash: Some(&hash),
+                        display_name: email.split('@').next().unwrap_or_default(),
+                        password_hash: None,
                         role: Role::Learner,
                         language: &lang,
                         verified: false,
@@ -325,15 +414,21 @@ async fn register(
             .await?
     };
     match created {
-        Some(user) => send_verification(&state, &user).await?,
+        Some(user) => send_verification(&state, &user, &registration).await?,
         None => {
-            // The address has an account: tell its owner, with a sign-in link, and
-            // show the newcomer the same page as for a new account.
             let existing = {
                 let email = email.clone();
                 state.db(move |c| user_by_email(c, &email)).await?
             };
-            if let Some(user) = existing.filter(|u| !u.is_disabled()) {
+            match existing.filter(|u| !u.is_disabled()) {
+                // Not proven yet: this registration gets its own verification link,
+                // and whichever link the owner confirms decides.
+                Some(user) if user.email_verified_at.is_none() => {
+                    send_verification(&state, &user, &registration).await?
+                }
+                // The address has an account: tell its owner, with a sign-in link,
+                // and show the newcomer the same page as for a new account.
+                Some(user) => {
                 let token = new_token(
                     &state,
                     user.id,
@@ -353,25 +448,58 @@ async fn register(
                         ctx,
                     )
                     .await?;
+                }
+                None => {}
             }
         }
     }
-    Ok(see_other("/auth/sign-in?notice=registered"))
+    Ok(registered)
 }
 
+/// Shows what is being confirmed, with a button: a plain GET (a mail scanner, an
+/// image on another site) confirms nothing and signs nobody in.
 #[get("/auth/verify")]
-async fn verify(
+async fn verify_page(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
     q: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
     let token = q.token.clone().unwrap_or_default();
+    match check(&state, &token, TokenPurpose::Verify).await? {
+        Ok(user) => {
+            let hash = token_hash(&token);
+            let registration = state
+                .db(move |c| accounts::token_registration(c, &hash))
+                .await?;
+            let name = registration.map(|r| r.display_name);
+            render(
+                &state,
+                &viewer,
+                &req,
+                "verify.html.j2",
+                json!({ "token": token, "email": user.email, "name": name }),
+            )
+        }
+        Err(problem) => token_problem(&state, &viewer, &req, problem),
+    }
+}
+
+#[post("/auth/verify")]
+async fn verify(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    form: CsrfForm<TokenForm>,
+) -> AppResult<HttpResponse> {
+    let token = form.0.token;
+    let hash = token_hash(&token);
+    let registration = state
+        .db(move |c| accounts::token_registration(c, &hash))
+        .await?;
     match consume(&state, &token, TokenPurpose::Verify).await? {
         Ok(user) => {
-            let now = state.clock.now();
-            let id = user.id;
-            state.db(move |c| mark_verified(c, id, now)).await?;
+            let user = proven(&state, &user, registration).await?;
             start_session(&state, &user, "/?notice=verified").await
         }
         Err(problem) => token_problem(&state, &viewer, &req, problem),
@@ -399,7 +527,15 @@ async fn request_reset(
     form: CsrfForm<ResetRequest>,
 ) -> AppResult<HttpResponse> {
     let email = accounts::normalise_email(&form.0.email);
-    limit(&state, &req, "reset", &email, 5).await?;
+    let sent = see_other("/auth/sign-in?notice=reset-sent");
+    if !plausible_email(&email) {
+        return Ok(sent);
+    }
+    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    throttle::client_limit(&state, "account-request", &client, REQUESTS_PER_CLIENT).await?;
+    if !throttle::may_send(&state, "reset", &email, MESSAGES_PER_ADDRESS).await? {
+        return Ok(sent);
+    }
     let found = {
         let email = email.clone();
         state.db(move |c| user_by_email(c, &email)).await?
@@ -428,7 +564,7 @@ async fn request_reset(
             )
             .await?;
     }
-    Ok(see_other("/auth/sign-in?notice=reset-sent"))
+    Ok(sent)
 }
 
 #[get("/auth/reset/confirm")]
@@ -465,13 +601,17 @@ async fn reset_confirm(
     form: CsrfForm<NewPasswordForm>,
 ) -> AppResult<HttpResponse> {
     let f = form.0;
-    if !password_ok(&f.password) {
+    let own = match check(&state, &f.token, TokenPurpose::Reset).await? {
+        Ok(u) => vec![u.email, u.display_name],
+        Err(problem) => return token_problem(&state, &viewer, &req, problem),
+    };
+    if let Some(problem) = new_password_problem(&f.password, &[&own[0], &own[1]]) {
         return render_status(
             &state,
             &viewer,
             &req,
             "reset-confirm.html.j2",
-            json!({ "token": f.token, "errors": ["auth.password-too-short"] }),
+            json!({ "token": f.token, "errors": [problem] }),
             422,
         );
     }
@@ -479,15 +619,21 @@ async fn reset_confirm(
         Ok(user) => user,
         Err(problem) => return token_problem(&state, &viewer, &req, problem),
     };
-    let hash = web::block(move || hash_password(&f.password)).await?;
+    let user = proven(&state, &user, None).await?;
+    let hash = state
+        .hashing
+        .run(move || hash_password(&f.password))
+        .await?;
     let now = state.clock.now();
     let id = user.id;
     state
         .db(move |c| -> StoreResult<()> {
             set_password(c, id, &hash)?;
-            mark_verified(c, id, now)?;
-            // A new password ends every other session.
-            revoke_all_sessions(c, id, now)
+            // A new password ends every other session and voids every other link
+            // that could sign in or set a password.
+            revoke_all_sessions(c, id, now)?;
+            void_tokens_for(c, id, &[TokenPurpose::Reset, TokenPurpose::Magic], now)?;
+            Ok(())
         })
         .await?;
     state.sessions.forget(None, Some(id));
@@ -529,13 +675,24 @@ async fn accept_invite(
     form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
     let f = form.0;
-    if !password_ok(&f.password) || f.name.trim().is_empty() || f.name.chars().count() > 100 {
+    let email = match check(&state, &f.token, TokenPurpose::Invite).await? {
+        Ok(u) => u.email,
+        Err(problem) => return token_problem(&state, &viewer, &req, problem),
+    };
+    let mut errors = Vec::new();
+    if f.name.trim().is_empty() || f.name.chars().count() > 100 {
+        errors.push("auth.invalid-name");
+    }
+    if let Some(problem) = new_password_problem(&f.password, &[&email, &f.name]) {
+        errors.push(problem);
+    }
+    if !errors.is_empty() {
         return render_status(
             &state,
             &viewer,
             &req,
             "invite.html.j2",
-            json!({ "token": f.token, "name": f.name, "errors": ["auth.password-too-short"] }),
+            json!({ "token": f.token, "name": f.name, "email": email, "errors": errors }),
             422,
         );
     }
@@ -543,18 +700,16 @@ async fn accept_invite(
         Ok(user) => user,
         Err(problem) => return token_problem(&state, &viewer, &req, problem),
     };
-    let hash = web::block(move || hash_password(&f.password)).await?;
-    let (now, id, name, lang) = (
-        state.clock.now(),
-        user.id,
-        f.name.trim().to_string(),
-        viewer.lang.to_string(),
-    );
+    let user = proven(&state, &user, None).await?;
+    let hash = state
+        .hashing
+        .run(move || hash_password(&f.password))
+        .await?;
+    let (id, name, lang) = (user.id, f.name.trim().to_string(), viewer.lang.to_string());
     state
         .db(move |c| -> StoreResult<()> {
             set_password(c, id, &hash)?;
-            set_profile(c, id, &name, &lang)?;
-            mark_verified(c, id, now)
+            set_profile(c, id, &name, &lang)
         })
         .await?;
     start_session(&state, &user, "/").await
@@ -572,7 +727,11 @@ async fn sign_out(
         state.db(move |c| revoke_session(c, &sid, now)).await?;
     }
     let mut res = see_other("/?notice=signed-out");
-    res.add_cookie(&removal_cookie(state.config.secure_cookies()))
+    let secure = state.config.secure_cookies();
+    res.add_cookie(&removal_cookie(secure))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // A new CSRF cookie: tokens of the signed-in page are worth nothing now.
+    res.add_cookie(&csrf_cookie(random_token(24), secure))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(res)
 }
@@ -634,9 +793,30 @@ pub async fn start_session(state: &AppState, user: &User, next: &str) -> AppResu
         exp: expires.and_utc().timestamp(),
     });
     let mut res = see_other(next.to_string());
-    res.add_cookie(&session_cookie(token, hours, state.config.secure_cookies()))
+    let secure = state.config.secure_cookies();
+    res.add_cookie(&session_cookie(token, hours, secure))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // A new CSRF cookie with the new session, so a token planted before sign-in
+    // (login CSRF) or seen before it is worth nothing after.
+    res.add_cookie(&csrf_cookie(random_token(24), secure))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(res)
+}
+
+/// The account after its owner proved the address (see `accounts::prove_address`);
+/// `registration` is what the verification link that proved it carried.
+async fn proven(
+    state: &AppState,
+    user: &User,
+    registration: Option<PendingRegistration>,
+) -> AppResult<User> {
+    let (id, now) = (user.id, state.clock.now());
+    let user = state
+        .db(move |c| prove_address(c, id, registration.as_ref(), now))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    state.sessions.forget(None, Some(id));
+    Ok(user)
 }
 
 /// Creates a one-time token for `user_id` and returns the token itself (only its hash
@@ -656,16 +836,32 @@ pub async fn new_token(
     Ok(token)
 }
 
-async fn send_verification(state: &AppState, user: &User) -> AppResult<()> {
-    let token = new_token(
-        state,
-        user.id,
-        TokenPurpose::Verify,
-        Duration::hours(VERIFY_HOURS),
-    )
-    .await?;
+/// Sends a verification link that carries `registration` (applied when the owner
+/// confirms it).
+async fn send_verification(
+    state: &AppState,
+    user: &User,
+    registration: &PendingRegistration,
+) -> AppResult<()> {
+    let token = random_token(32);
+    let (hash, now, id) = (token_hash(&token), state.clock.now(), user.id);
+    let expires = now + Duration::hours(VERIFY_HOURS);
+    let carried = registration.clone();
+    state
+        .db(move |c| {
+            create_token_for(
+                c,
+                &hash,
+                id,
+                TokenPurpose::Verify,
+                Some(&carried),
+                now,
+                expires,
+            )
+        })
+        .await?;
     let link = format!("{}/auth/verify?token={token}", state.config.base_url());
-    let ctx = json!({ "name": user.display_name, "link": link });
+    let ctx = json!({ "name": registration.display_name, "link": link });
     state
         .mail
         .send(
@@ -730,50 +926,6 @@ fn render_status(
     let mut res = render(state, viewer, req, template, ctx)?;
     *res.status_mut() = actix_web::http::StatusCode::from_u16(status).expect("valid status");
     Ok(res)
-}
-
-/// Counts an attempt per address and per client, in 15-minute windows.
-async fn limit(
-    state: &AppState,
-    req: &HttpRequest,
-    action: &str,
-    email: &str,
-    per_email: i32,
-) -> AppResult<()> {
-    let now = state.clock.now();
-    let ts = now.and_utc().timestamp();
-    let window = chrono::DateTime::from_timestamp(ts - ts.rem_euclid(15 * 60), 0)
-        .expect("a valid time")
-        .naive_utc();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let buckets = [
-        (format!("{action}:email:{email}"), per_email),
-        (format!("{action}:ip:{ip}"), per_email * 10),
-    ];
-    let allowed = state
-        .db(move |c| -> StoreResult<bool> {
-            let mut ok = true;
-            for (bucket, max) in &buckets {
-                ok &= accounts::rate_limit_hit(c, bucket, window, *max)?;
-            }
-            Ok(ok)
-        })
-        .await?;
-    if allowed {
-        Ok(())
-    } else {
-        tracing::warn!(action, "rate limit reached");
-        Err(AppError::RateLimited)
-    }
-}
-
-/// A password long enough to be worth having and short enough to hash: the same
-/// rule wherever a password is chosen.
-fn password_ok(password: &str) -> bool {
-    password.chars().count() >= MIN_PASSWORD && password.len() <= 1024
 }
 
 /// A light check: something@something.something, no spaces, sane length.

@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use leerpad_core::completion::{is_done, progress, LearnerState};
-use leerpad_core::{Course, ItemBody, LessonBlock, Visibility};
+use leerpad_core::{media, Course, ItemBody, LessonBlock, Visibility};
 use leerpad_report::action_plan::{self, ActionPlan, PlanSection};
 use leerpad_store::learning;
 use serde_json::{json, Value};
@@ -431,13 +431,16 @@ async fn asset(
     {
         return Ok(HttpResponse::NotModified().finish());
     }
+    // Only the kinds of file courses may publish are served, whatever an older
+    // database holds, and never as something a browser would run.
+    let kind = media::asset_kind_of_media_type(&entry.media_type).ok_or(AppError::NotFound)?;
     let hash = entry.content_hash.to_string();
-    let (media_type, bytes) = state
+    let (_, bytes) = state
         .db(move |c| leerpad_store::publish::asset(c, &hash))
         .await?
         .ok_or(AppError::NotFound)?;
     let mut res = HttpResponse::Ok();
-    res.content_type(media_type.as_str())
+    res.content_type(kind.media_type)
         .insert_header((header::ETAG, etag))
         .insert_header((
             header::CACHE_CONTROL,
@@ -447,13 +450,32 @@ async fn asset(
                 "public, max-age=3600"
             },
         ))
-        .insert_header(("X-Content-Type-Options", "nosniff"));
-    if media_type == "image/svg+xml" {
-        // An SVG opened directly must not run scripts.
-        res.insert_header((
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        // Opened on its own, the file is a sandboxed document that runs nothing.
+        .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
+            "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
+        ));
+    if kind.disposition == media::Disposition::Download {
+        let name = file.rsplit('/').next().unwrap_or(&file);
+        res.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", ascii_file_name(name)),
         ));
     }
     Ok(res.body(bytes))
+}
+
+/// A file name that is safe in a `Content-Disposition` header: ASCII letters,
+/// digits, `-`, `_` and `.`, anything else as `_`.
+fn ascii_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

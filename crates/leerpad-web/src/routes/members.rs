@@ -10,7 +10,7 @@ use leerpad_core::report::scores_in_order;
 use leerpad_core::Role;
 use leerpad_store::accounts::{self, NewUser, TokenPurpose, User};
 use leerpad_store::db::write_transaction;
-use leerpad_store::organisations::{self, MemberRole, Organisation};
+use leerpad_store::organisations::{self, Joining, MemberRole, Organisation};
 use leerpad_store::{reports, StoreResult};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -64,8 +64,8 @@ pub enum Invited {
     NewAccount,
     /// An account that was never activated, now a member: invited (again) by email.
     Reinvited,
-    /// An existing account, now a member; they see their courses when they sign in.
-    Added,
+    /// An existing account, asked to join: a member once they accept.
+    AskedToJoin,
     /// Already a member (moved to the group given, if any).
     AlreadyMember,
 }
@@ -75,7 +75,7 @@ impl Invited {
         match self {
             Invited::NewAccount => "import.result-invited",
             Invited::Reinvited => "import.result-reinvited",
-            Invited::Added => "import.result-added",
+            Invited::AskedToJoin => "import.result-asked",
             Invited::AlreadyMember => "import.result-member",
         }
     }
@@ -84,7 +84,9 @@ impl Invited {
 /// Adds someone to the organisation (creating their account if they have none),
 /// puts them in their group (created if new), enrols them in the organisation's
 /// and the group's assigned courses, and sends an invitation to accounts that
-/// were never activated. Inviting someone again changes nothing but their group.
+/// were never activated. Someone with an account of their own is asked to join
+/// instead, and is a member only once they accept. Inviting someone again changes
+/// nothing but their group.
 pub async fn invite_member(
     state: &AppState,
     inviter: &User,
@@ -128,19 +130,30 @@ pub async fn invite_member(
                         false,
                     ),
                 };
-                if role == MemberRole::Coordinator && user.role() == Role::Learner {
+                // An account its owner uses (the address is proven) has a history of
+                // its own: the owner decides whether this organisation may see it.
+                let joining = if user.email_verified_at.is_some() {
+                    Joining::AsksConsent
+                } else {
+                    Joining::AtOnce
+                };
+                if role == MemberRole::Coordinator
+                    && user.role() == Role::Learner
+                    && joining == Joining::AtOnce
+                {
                     accounts::set_role(c, user.id, Role::Coordinator)?;
                 }
                 let group_id = match &group {
                     Some(g) => Some(organisations::group_named(c, org_id, g, now)?.id),
                     None => None,
                 };
-                let joined =
-                    organisations::add_member(c, org_id, user.id, role, group_id, Some(by), now)?;
-                let outcome = match (created, joined, user.email_verified_at.is_some()) {
+                let joined = organisations::add_member(
+                    c, org_id, user.id, role, group_id, joining, Some(by), now,
+                )?;
+                let outcome = match (created, joined, joining) {
                     (true, _, _) => Invited::NewAccount,
-                    (false, true, false) => Invited::Reinvited,
-                    (false, true, true) => Invited::Added,
+                    (false, true, Joining::AtOnce) => Invited::Reinvited,
+                    (false, true, Joining::AsksConsent) => Invited::AskedToJoin,
                     (false, false, _) => Invited::AlreadyMember,
                 };
                 Ok((user, outcome))
@@ -167,15 +180,19 @@ pub async fn invite_member(
                 ctx,
             )
             .await?;
-    } else if outcome == Invited::Added {
-        // Someone with an account of their own is told who added them, and what the
-        // organisation will see.
-        let link = format!("{}/", state.config.base_url());
-        let ctx = json!({ "name": user.display_name, "inviter": inviter.display_name, "organisation": org.name, "link": link });
-        let key = format!("member:{}:{}", org.id, user.id);
+    } else if outcome == Invited::AskedToJoin {
+        // Someone with an account of their own is asked, and told who asks, which
+        // role and what the organisation would see.
+        let link = format!("{}/me/organisations", state.config.base_url());
+        let ctx = json!({
+            "name": user.display_name, "inviter": inviter.display_name,
+            "organisation": org.name, "coordinator": role == MemberRole::Coordinator,
+            "email": user.email, "link": link,
+        });
+        let key = format!("join-request:{}:{}:{}", org.id, user.id, now.and_utc().timestamp());
         state
             .mail
-            .send(state, &user, "added-to-organisation", &key, ctx)
+            .send(state, &user, "join-request", &key, ctx)
             .await?;
     }
     state.sessions.forget(None, Some(user.id));
@@ -216,6 +233,7 @@ async fn members_context(state: &AppState, org: &Organisation, page: i64) -> App
         "members": members.iter().map(|m| json!({
             "id": m.user_id, "name": m.name, "email": m.email, "group": m.group,
             "role": m.role.as_str(), "activated": m.activated, "disabled": m.disabled,
+            "pending": m.pending,
         })).collect::<Vec<_>>(),
         "total": total,
         "groups": groups.iter().map(|g| json!({ "id": g.id, "name": g.name })).collect::<Vec<_>>(),
@@ -446,6 +464,7 @@ async fn member_page(
                 "id": member.user_id, "name": member.name, "email": member.email,
                 "group_id": member.group_id, "group": member.group, "role": member.role.as_str(),
                 "activated": member.activated, "disabled": member.disabled, "since": member.since,
+                "pending": member.pending,
             },
             "courses": courses,
             "assignable": assignable,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod course;
 pub mod item;
 pub mod members;
+pub mod memberships;
 pub mod notifications;
 pub mod organisations;
 pub mod privacy;

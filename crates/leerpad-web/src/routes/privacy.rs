@@ -17,12 +17,16 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm};
 use crate::security::verify_password;
+use crate::throttle::{self, Failures};
 use crate::state::AppState;
 use crate::viewer::{removal_cookie, SignedIn, Viewer};
 
-/// Confirmation attempts allowed per account in a 15-minute window.
-const ATTEMPTS: i32 = 5;
-const WINDOW_SECONDS: i64 = 15 * 60;
+/// Wrong passwords when confirming: five, then waits that double up to five
+/// minutes (see `throttle`).
+const CONFIRM_FAILURES: Failures = Failures {
+    free: 5,
+    cap_seconds: 300,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(download)
@@ -79,17 +83,22 @@ async fn delete_account(
     let f = form.0;
     // Read afresh: the session cache may be a few seconds old.
     let user = current(&state, who.user.id).await?;
-    limit(&state, &user).await?;
+    let bucket = throttle::account_bucket("delete-account", &user.email);
+    CONFIRM_FAILURES.check(&state, &bucket).await?;
     let confirmed = match user.password_hash.clone() {
         Some(hash) => {
             let password = f.password.unwrap_or_default();
-            web::block(move || verify_password(&password, &hash)).await?
+            state
+                .hashing
+                .run(move || verify_password(&password, &hash))
+                .await?
         }
         None => f
             .email
             .is_some_and(|e| accounts::normalise_email(&e) == user.email),
     };
     if !confirmed {
+        throttle::record_failure(&state, vec![bucket]).await?;
         let error = if user.password_hash.is_some() {
             "privacy.wrong-password"
         } else {
@@ -164,22 +173,3 @@ fn page(
     Ok(res)
 }
 
-/// Counts a confirmation attempt for the account, in the same 15-minute windows and
-/// the same table as sign-in's limits. The bucket is named after the address, so
-/// deleting the account also deletes it.
-async fn limit(state: &AppState, user: &User) -> AppResult<()> {
-    let ts = state.clock.now().and_utc().timestamp();
-    let window = chrono::DateTime::from_timestamp(ts - ts.rem_euclid(WINDOW_SECONDS), 0)
-        .expect("a valid time")
-        .naive_utc();
-    let bucket = format!("delete-account:email:{}", user.email);
-    let allowed = state
-        .db(move |c| accounts::rate_limit_hit(c, &bucket, window, ATTEMPTS))
-        .await?;
-    if allowed {
-        Ok(())
-    } else {
-        tracing::warn!(user = user.id, "rate limit reached for deleting an account");
-        Err(AppError::RateLimited)
-    }
-}

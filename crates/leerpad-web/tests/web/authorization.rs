@@ -252,6 +252,8 @@ fn routes() -> Vec<Row> {
             Body::Form(&[("name", "Nieuw"), ("email", "nieuw-$me@example.org"), ("password", "kort")]),
                                                                             [UNPR, UNPR, UNPR, UNPR, UNPR, FB, UNPR, FB, UNPR]),
         get("/auth/verify", "/auth/verify?token=ongeldig",                  [GONE, GONE, GONE, GONE, GONE, GONE, GONE, GONE, GONE]),
+        post("/auth/verify", "/auth/verify", Body::Form(&[("token", "ongeldig")]),
+                                                                            [GONE, GONE, GONE, GONE, GONE, FB, GONE, FB, GONE]),
         get("/auth/reset", "/auth/reset",                                   [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
         post("/auth/reset", "/auth/reset", Body::Form(&[("email", "niemand-$me@example.org")]),
                                                                             [RE, RE, RE, RE, RE, FB, RE, FB, RE]),
@@ -340,6 +342,13 @@ fn routes() -> Vec<Row> {
                                                                             [UA, NF, NF, NF, NF, NF, NF, NF, NF]),
 
         // --- API tokens: coordinators and administrators, each only their own ---
+        // --- a learner's organisations and requests to join: only their own ---
+        get("/me/organisations", "/me/organisations",                       [SI, OK, OK, OK, OK, SI, OK, SI, OK]),
+        post("/me/organisations/{slug}/accept", "/me/organisations/gent/accept", NO_FIELDS,
+                                                                            [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+        post("/me/organisations/{slug}/decline", "/me/organisations/gent/decline", NO_FIELDS,
+                                                                            [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+
         get("/me/api-tokens", "/me/api-tokens",                             [SI, NF, NF, NF, OK, SI, OK, SI, OK]),
         post("/me/api-tokens", "/me/api-tokens", Body::Form(&[("name", "matrix-$me"), ("days", "30")]),
                                                                             [SI, NF, NF, NF, OK, SI, OK, SI, OK]),
@@ -681,6 +690,7 @@ impl Fixture {
                     self.la2,
                     MemberRole::Member,
                     Some(self.group),
+                    organisations::Joining::AtOnce,
                     Some(self.ca),
                     now(),
                 )
@@ -1584,6 +1594,6 @@ async fn another_organisations_learner_stays_out_of_sight_when_invited_by_addres
         seen.join("\n")
     );
     let (kind, message) = support::last_email(&app.state, LB1_EMAIL).unwrap();
-    assert_eq!(kind, "added-to-organisation");
+    assert_eq!(kind, "join-request");
     assert!(message.text.contains(ORG_A), "{}", message.text);
 }

@@ -360,10 +360,28 @@ where
     .await
     .assert_status(303);
     let (_, msg) = last_email(&app.state, email).expect("a verification email");
-    b.get(&app.service, &link_in(&msg.text))
-        .await
-        .assert_status(303);
+    confirm_link(app, &mut b, &link_in(&msg.text), "/auth/verify").await;
     b
+}
+
+/// Opens an emailed link (a page with a button: a GET confirms nothing) and
+/// presses its button, which posts the link's token to `action`.
+pub async fn confirm_link<S, B>(app: &TestApp<S>, b: &mut Browser, link: &str, action: &str) -> Page
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let token = link
+        .split("token=")
+        .nth(1)
+        .expect("a token in the link")
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = b.submit(&app.service, link, action, &[("token", &token)]).await;
+    page.assert_status(303);
+    page
 }
 
 /// Gives the user with this email another role (as an administrator would).
