@@ -129,13 +129,20 @@ fn private_data(data_dir: &std::path::Path) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
         let private = |path: &std::path::Path, mode: u32| {
             if path.exists() {
-                if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                if let Err(e) =
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                {
                     tracing::warn!(path = %path.display(), error = %e, "cannot make this file private");
                 }
             }
         };
         private(data_dir, 0o700);
-        for file in ["leerpad.db", "leerpad.db-wal", "leerpad.db-shm", "secret.key"] {
+        for file in [
+            "leerpad.db",
+            "leerpad.db-wal",
+            "leerpad.db-shm",
+            "secret.key",
+        ] {
             private(&data_dir.join(file), 0o600);
         }
         let mail = data_dir.join("mail");

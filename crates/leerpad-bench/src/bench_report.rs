@@ -564,6 +564,7 @@ fn generate_learners(db: &Db, courses: &[Published], n: usize, now: NaiveDateTim
                 memberships::role.eq("member"),
                 memberships::group_id.eq(group),
                 memberships::created_at.eq(created),
+                memberships::accepted_at.eq(Some(created)),
             ));
             for (k, course) in courses.iter().enumerate() {
                 let enrolled = now - minutes(rng.below(120 * 24 * 60));
@@ -670,6 +671,7 @@ fn insert_enrolments(
                 assigned_enrolments::user_id.eq(r.0),
                 assigned_enrolments::course_id.eq(r.1),
                 assigned_enrolments::assigned_at.eq(r.2),
+                assigned_enrolments::deadline.eq(r.3),
             )
         })
         .collect();

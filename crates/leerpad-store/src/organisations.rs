@@ -337,6 +337,28 @@ pub enum Joining {
     AsksConsent,
 }
 
+/// Adds a user who joins at once (see [`join`]).
+pub fn add_member(
+    c: &mut DbConnection,
+    organisation_id: i32,
+    user_id: i32,
+    role: MemberRole,
+    group_id: Option<i32>,
+    assigned_by: Option<i32>,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    join(
+        c,
+        organisation_id,
+        user_id,
+        role,
+        group_id,
+        Joining::AtOnce,
+        assigned_by,
+        now,
+    )
+}
+
 /// Adds a user to the organisation, in `group_id` if given, and (once they are a
 /// member, see [`Joining`]) enrols them in the courses assigned to the organisation
 /// and their group. A user who is a member already keeps their role (a coordinator
@@ -344,7 +366,7 @@ pub enum Joining {
 /// if one is given. Returns whether they were new to the organisation. Call inside
 /// a transaction.
 #[allow(clippy::too_many_arguments)]
-pub fn add_member(
+pub fn join(
     c: &mut DbConnection,
     organisation_id: i32,
     user_id: i32,
@@ -400,7 +422,10 @@ fn refresh_deadlines(c: &mut DbConnection, user_ids: &[i32], course_id: &str) ->
         let mut by_deadline: std::collections::BTreeMap<Option<NaiveDateTime>, Vec<i32>> =
             std::collections::BTreeMap::new();
         for u in chunk {
-            let d = earliest.iter().find(|(id, _)| id == u).and_then(|(_, d)| *d);
+            let d = earliest
+                .iter()
+                .find(|(id, _)| id == u)
+                .and_then(|(_, d)| *d);
             by_deadline.entry(d).or_default().push(*u);
         }
         for (deadline, users) in by_deadline {
@@ -779,7 +804,7 @@ pub fn assign(
                 .filter(enrolments::completed_at.is_null())
                 .select(enrolments::user_id)
                 .load(c)?;
-            out.deadlines_set += diesel::update(
+            diesel::update(
                 assigned_enrolments::table
                     .filter(assigned_enrolments::organisation_id.eq(organisation_id))
                     .filter(assigned_enrolments::course_id.eq(course_id))
@@ -787,6 +812,7 @@ pub fn assign(
             )
             .set(assigned_enrolments::deadline.eq(deadline))
             .execute(c)?;
+            out.deadlines_set += open.len();
             out.enrolled += enrol_assigned(
                 c,
                 organisation_id,
@@ -818,11 +844,9 @@ pub fn assign_member(
             return Ok(false);
         }
         check_course(c, course_id)?;
-        diesel::update(
-            assigned_enrolments::table.find((organisation_id, user_id, course_id)),
-        )
-        .set(assigned_enrolments::deadline.eq(deadline))
-        .execute(c)?;
+        diesel::update(assigned_enrolments::table.find((organisation_id, user_id, course_id)))
+            .set(assigned_enrolments::deadline.eq(deadline))
+            .execute(c)?;
         enrol_assigned(
             c,
             organisation_id,
@@ -910,11 +934,10 @@ pub fn set_deadline(
         if role_in(c, organisation_id, user_id)?.is_none() {
             return Ok(false);
         }
-        let n = diesel::update(
-            assigned_enrolments::table.find((organisation_id, user_id, course_id)),
-        )
-        .set(assigned_enrolments::deadline.eq(deadline))
-        .execute(c)?;
+        let n =
+            diesel::update(assigned_enrolments::table.find((organisation_id, user_id, course_id)))
+                .set(assigned_enrolments::deadline.eq(deadline))
+                .execute(c)?;
         if n == 0 {
             return Ok(false);
         }

@@ -12,7 +12,9 @@
 //! - `profile`: `email`, `display_name`, `role`, `language`, `notifications` (the
 //!   reminder preference), `created_at`, `email_verified_at`, `disabled_at`;
 //! - `memberships`: per organisation, `organisation` (name), `organisation_slug`,
-//!   `group` (name, or `null`), `role`, `since`;
+//!   `group` (name, or `null`), `role`, `since` (asked or added), `accepted_at`
+//!   (`null` while a request to join waits), and `assigned`: the courses it
+//!   assigned, each with `course`, `assigned_at` and its own `deadline`;
 //! - `enrolments`: `course`, `enrolled_at`, `assigned` (by a coordinator),
 //!   `deadline`, `started_at`, `last_activity_at`, `completed_at`,
 //!   `progress_percent`, `quiz_scores` (best score in % per quiz);
@@ -131,29 +133,64 @@ struct ProfileRow {
     disabled_at: Option<NaiveDateTime>,
 }
 
+type MembershipRow = (
+    i32,
+    String,
+    String,
+    Option<String>,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
 fn export_memberships(c: &mut DbConnection, user_id: i32) -> StoreResult<Vec<Value>> {
-    let rows: Vec<(String, String, Option<String>, String, NaiveDateTime)> = memberships::table
+    let rows: Vec<MembershipRow> = memberships::table
         .inner_join(organisations::table)
         .left_join(org_groups::table.on(org_groups::id.nullable().eq(memberships::group_id)))
         .filter(memberships::user_id.eq(user_id))
         .order((memberships::created_at, memberships::organisation_id))
         .select((
+            organisations::id,
             organisations::name,
             organisations::slug,
             org_groups::name.nullable(),
             memberships::role,
             memberships::created_at,
+            memberships::accepted_at,
         ))
         .load(c)?;
+    let assigned: Vec<(i32, String, NaiveDateTime, Option<NaiveDateTime>)> =
+        assigned_enrolments::table
+            .filter(assigned_enrolments::user_id.eq(user_id))
+            .order((
+                assigned_enrolments::assigned_at,
+                assigned_enrolments::course_id,
+            ))
+            .select((
+                assigned_enrolments::organisation_id,
+                assigned_enrolments::course_id,
+                assigned_enrolments::assigned_at,
+                assigned_enrolments::deadline,
+            ))
+            .load(c)?;
     Ok(rows
         .into_iter()
-        .map(|(name, slug, group, role, since)| {
+        .map(|(id, name, slug, group, role, since, accepted)| {
+            let courses: Vec<Value> = assigned
+                .iter()
+                .filter(|a| a.0 == id)
+                .map(|(_, course, at, deadline)| {
+                    json!({ "course": course, "assigned_at": time(*at), "deadline": opt_time(*deadline) })
+                })
+                .collect();
             json!({
                 "organisation": name,
                 "organisation_slug": slug,
                 "group": group,
                 "role": role,
                 "since": time(since),
+                "accepted_at": opt_time(accepted),
+                "assigned": courses,
             })
         })
         .collect())
@@ -605,6 +642,7 @@ pub fn delete_account(c: &mut DbConnection, user_id: i32, now: NaiveDateTime) ->
         let orgs: Vec<(i32, Option<String>)> = memberships::table
             .left_join(org_groups::table.on(org_groups::id.nullable().eq(memberships::group_id)))
             .filter(memberships::user_id.eq(user_id))
+            .filter(memberships::accepted_at.is_not_null())
             .order(memberships::organisation_id)
             .select((memberships::organisation_id, org_groups::name.nullable()))
             .load(c)?;
@@ -626,20 +664,27 @@ pub fn delete_account(c: &mut DbConnection, user_id: i32, now: NaiveDateTime) ->
             .load(c)?;
         for (organisation_id, group) in &orgs {
             let group = group.as_deref().unwrap_or("");
-            // Only what the organisation's reports showed: the courses it assigned.
-            let assigned: Vec<String> = assigned_enrolments::table
+            // Only what the organisation's reports showed: the courses it assigned,
+            // with its own deadline.
+            let assigned: Vec<(String, Option<NaiveDateTime>)> = assigned_enrolments::table
                 .filter(assigned_enrolments::organisation_id.eq(organisation_id))
                 .filter(assigned_enrolments::user_id.eq(user_id))
-                .select(assigned_enrolments::course_id)
+                .select((
+                    assigned_enrolments::course_id,
+                    assigned_enrolments::deadline,
+                ))
                 .load(c)?;
-            for (course_id, started, completed, deadline) in
-                enrolled.iter().filter(|e| assigned.contains(&e.0))
-            {
+            for (course_id, started, completed, deadline) in enrolled.iter().filter_map(|e| {
+                assigned
+                    .iter()
+                    .find(|(course, _)| *course == e.0)
+                    .map(|(_, deadline)| (&e.0, e.1, e.2, *deadline))
+            }) {
                 let status = Status::of(
                     verified_at.is_some(),
                     started.is_some(),
                     completed.is_some(),
-                    *deadline,
+                    deadline,
                     now,
                 );
                 per_backend!(&mut *c, |b| diesel::insert_into(

@@ -48,6 +48,8 @@ pub struct Config {
     /// `X-Forwarded-For` tells the client's address. Requests from anywhere else
     /// count as coming from their own address, whatever they send.
     pub trusted_proxies: Vec<String>,
+    /// The most seconds a request body may take to arrive.
+    pub body_timeout_seconds: u64,
     pub mail: MailConfig,
 }
 
@@ -105,6 +107,7 @@ impl Default for Config {
             digest_weekday: "monday".into(),
             digest_hour: 7,
             trusted_proxies: Vec::new(),
+            body_timeout_seconds: 60,
             mail: MailConfig::default(),
         }
     }
@@ -189,6 +192,10 @@ impl Config {
             self.digest_hour <= 23,
             "`digest_hour` must be an hour from 0 to 23, not {}",
             self.digest_hour
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&self.body_timeout_seconds),
+            "`body_timeout_seconds` must be between 1 and 3600"
         );
         for p in &self.trusted_proxies {
             anyhow::ensure!(

@@ -10,8 +10,8 @@
 //!   RFC 8058 is posted by mail providers from anywhere and is exempt: its signed
 //!   token is its authority, and it can only turn email down.
 //! - **Bodies arrive in time.** A request body that takes longer than
-//!   [`BODY_SECONDS`] to arrive is cut off, so slow senders cannot hold connections
-//!   and memory (actix already limits the time to the end of the headers).
+//!   `body_timeout_seconds` (60) to arrive is cut off, so slow senders cannot hold
+//!   connections and memory (`serve` limits the time to the end of the headers).
 //! - **Personal answers are not cached.** A response that says nothing about
 //!   caching gets `Cache-Control: no-store`, so no proxy or shared computer keeps a
 //!   learner's JSON or page.
@@ -33,9 +33,6 @@ use futures_util::Stream;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The most time a request body may take to arrive.
-pub const BODY_SECONDS: u64 = 60;
-
 /// The middleware; see the module documentation.
 pub async fn guard(
     mut req: ServiceRequest,
@@ -43,12 +40,15 @@ pub async fn guard(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes {
-        let base_url = req
+        let (base_url, body_seconds) = req
             .app_data::<web::Data<AppState>>()
-            .map(|s| s.config.base_url())
+            .map(|s| (s.config.base_url(), s.config.body_timeout_seconds))
             .unwrap_or_default();
         if !req.path().starts_with("/unsubscribe/") && !same_origin(&req, &base_url) {
-            tracing::warn!(path = req.path(), "a change sent from another site was refused");
+            tracing::warn!(
+                path = req.path(),
+                "a change sent from another site was refused"
+            );
             return Ok(req
                 .error_response(AppError::Forbidden)
                 .map_into_boxed_body());
@@ -57,7 +57,7 @@ pub async fn guard(
         req.set_payload(Payload::Stream {
             payload: Box::pin(Deadline {
                 inner: body,
-                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(BODY_SECONDS))),
+                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(body_seconds))),
             }),
         });
     }
@@ -123,7 +123,10 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(origin_of("https://leren.gent.be/x/y"), "https://leren.gent.be");
+        assert_eq!(
+            origin_of("https://leren.gent.be/x/y"),
+            "https://leren.gent.be"
+        );
         assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
     }
 }

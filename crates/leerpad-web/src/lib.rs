@@ -93,7 +93,9 @@ pub fn app(
                 .limit(64 * 1024)
                 .error_handler(|e, req| error::extractor_error(e, req)),
         )
-        .app_data(web::QueryConfig::default().error_handler(|e, req| error::extractor_error(e, req)))
+        .app_data(
+            web::QueryConfig::default().error_handler(|e, req| error::extractor_error(e, req)),
+        )
         .app_data(web::PathConfig::default().error_handler(|e, req| error::extractor_error(e, req)))
         .wrap(from_fn(guard::guard))
         .wrap(from_fn(viewer::resolve))

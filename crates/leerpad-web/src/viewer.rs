@@ -235,10 +235,8 @@ fn error_page_for_viewer(
         Ok(mut page) => {
             *page.status_mut() = status;
             if let Some(wait) = seconds {
-                page.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    header::HeaderValue::from(wait),
-                );
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
             }
             res.into_response(page).map_into_boxed_body()
         }
@@ -268,6 +266,9 @@ async fn rotate(
         .db(move |c| rotate_session(c, &old, &sid, now, expires, grace))
         .await?;
     if !rotated {
+        // A cookie already replaced (within its grace): ask the database each time,
+        // so it stops working when its grace ends.
+        state.sessions.forget(Some(&claims.sid), None);
         return Ok(None);
     }
     state.sessions.forget(Some(&claims.sid), None);

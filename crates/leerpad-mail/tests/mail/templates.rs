@@ -62,6 +62,8 @@ fn every_message_renders_in_both_languages() {
         "minutes": 30,
         "inviter": "Bo Janssens",
         "organisation": "Gemeente Gent",
+        "email": "an@gent.be",
+        "coordinator": false,
     });
     for name in MESSAGES {
         for lang in ["nl", "en"] {

@@ -85,11 +85,12 @@ fn group(c: &mut DbConnection, org: i32, name: &str) -> i32 {
 }
 
 /// As if every organisation had assigned its members the courses they are enrolled
-/// in: deleting an account counts only what an organisation assigned.
+/// in, with the enrolment's deadline: deleting an account counts only what an
+/// organisation assigned.
 fn assign_every_enrolment(c: &mut DbConnection) {
     diesel::sql_query(
-        "INSERT INTO assigned_enrolments (organisation_id, user_id, course_id, assigned_at) \
-         SELECT m.organisation_id, e.user_id, e.course_id, e.enrolled_at \
+        "INSERT INTO assigned_enrolments (organisation_id, user_id, course_id, assigned_at, deadline) \
+         SELECT m.organisation_id, e.user_id, e.course_id, e.enrolled_at, e.deadline \
          FROM memberships m JOIN enrolments e ON e.user_id = m.user_id \
          WHERE NOT EXISTS (SELECT 1 FROM assigned_enrolments x WHERE x.organisation_id = m.organisation_id \
            AND x.user_id = e.user_id AND x.course_id = e.course_id)",
@@ -106,6 +107,7 @@ fn member(c: &mut DbConnection, org: i32, user: i32, group: Option<i32>) {
             memberships::role.eq("member"),
             memberships::created_at.eq(now() - days(20)),
             memberships::group_id.eq(group),
+            memberships::accepted_at.eq(Some(now() - days(20))),
         ))
         .execute(c)
         .unwrap();

@@ -345,6 +345,7 @@ fn members_who_join_later_are_enrolled_in_what_was_assigned() {
                 memberships::role.eq("member"),
                 memberships::group_id.eq(Some(zuid)),
                 memberships::created_at.eq(now()),
+                memberships::accepted_at.eq(Some(now())),
             ))
             .execute(c)
             .unwrap();
@@ -455,7 +456,14 @@ fn members_of_another_organisation_are_never_touched() {
         assert!(learning::enrolment(c, b, "tweede").unwrap().is_none());
         organisations::assign(c, gent.id, None, "proef", gent_deadline, None, now()).unwrap();
         assert_eq!(deadline_of(c, b, "proef"), brugge_deadline, "{}", t.name);
-        assert_eq!(deadline_of(c, both, "proef"), gent_deadline, "{}", t.name);
+        // Someone in both keeps brugge's deadline, the earlier one; gent's report
+        // shows gent's own.
+        assert_eq!(deadline_of(c, both, "proef"), brugge_deadline, "{}", t.name);
+        let in_gent = reports::member_rows(c, gent.id, both, now()).unwrap();
+        let proef = in_gent.iter().find(|r| r.course_id == "proef").unwrap();
+        assert_eq!(proef.deadline, gent_deadline, "{}", t.name);
+        let in_brugge = reports::member_rows(c, brugge.id, both, now()).unwrap();
+        assert_eq!(in_brugge[0].deadline, brugge_deadline, "{}", t.name);
 
         // Brugge's assignments do not apply to gent's members.
         let later = user(c, "later@gent.example", "Later", true);
@@ -589,17 +597,11 @@ fn set_deadline_refuses_a_user_who_is_not_a_member() {
         join(c, &gent, a, None);
         join(c, &brugge, b, None);
         let old = Some(at("2026-10-01 00:00"));
-        for u in [a, b, nobody] {
-            learning::enrol(c, u, "proef", now()).unwrap();
-            organisations::set_deadline(
-                c,
-                if u == a { gent.id } else { brugge.id },
-                u,
-                "proef",
-                old,
-            )
-            .unwrap();
-        }
+        // Each organisation sets deadlines for what it assigned; nobody enrolled on
+        // their own.
+        organisations::assign_member(c, gent.id, a, "proef", old, None, now()).unwrap();
+        organisations::assign_member(c, brugge.id, b, "proef", old, None, now()).unwrap();
+        learning::enrol(c, nobody, "proef", now()).unwrap();
         let new = Some(at("2026-12-24 12:00"));
         assert!(!organisations::set_deadline(c, gent.id, b, "proef", new).unwrap());
         assert!(!organisations::set_deadline(c, gent.id, nobody, "proef", new).unwrap());
@@ -994,11 +996,12 @@ fn fixture(db: &Db) -> Fixture {
 }
 
 /// As if every organisation had assigned its members the courses they are enrolled
-/// in: reports show only enrolments their organisation asked for.
+/// in, with the enrolment's deadline: reports show only enrolments their
+/// organisation asked for, with its deadline.
 fn assign_every_enrolment(c: &mut DbConnection) {
     diesel::sql_query(
-        "INSERT INTO assigned_enrolments (organisation_id, user_id, course_id, assigned_at) \
-         SELECT m.organisation_id, e.user_id, e.course_id, e.enrolled_at \
+        "INSERT INTO assigned_enrolments (organisation_id, user_id, course_id, assigned_at, deadline) \
+         SELECT m.organisation_id, e.user_id, e.course_id, e.enrolled_at, e.deadline \
          FROM memberships m JOIN enrolments e ON e.user_id = m.user_id \
          WHERE NOT EXISTS (SELECT 1 FROM assigned_enrolments x WHERE x.organisation_id = m.organisation_id \
            AND x.user_id = e.user_id AND x.course_id = e.course_id)",

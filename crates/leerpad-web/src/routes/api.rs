@@ -76,7 +76,10 @@ impl ResponseError for ApiError {
         };
         let mut res = HttpResponse::build(self.status_code());
         if let AppError::RateLimited { retry_after } = &self.0 {
-            res.insert_header((actix_web::http::header::RETRY_AFTER, retry_after.to_string()));
+            res.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
         }
         res.json(json!({ "error": code, "message": message }))
     }

@@ -16,9 +16,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use leerpad_core::Role;
 use leerpad_store::accounts::{
-    self, check_token, consume_token, create_session, create_token, create_token_for, prove_address,
-    revoke_all_sessions, revoke_session, set_password, set_profile, user_by_email, void_tokens_for,
-    NewUser, PendingRegistration, TokenProblem, TokenPurpose, User,
+    self, check_token, consume_token, create_session, create_token, create_token_for,
+    prove_address, revoke_all_sessions, revoke_session, set_password, set_profile, user_by_email,
+    void_tokens_for, NewUser, PendingRegistration, TokenProblem, TokenPurpose, User,
 };
 use leerpad_store::StoreResult;
 use serde::Deserialize;
@@ -132,8 +132,7 @@ async fn sign_in(
     };
     // Nothing is counted or looked up for what cannot be an account's address or
     // password.
-    if !plausible_email(&email) || f.password.is_empty() || f.password.len() > MAX_PASSWORD_BYTES
-    {
+    if !plausible_email(&email) || f.password.is_empty() || f.password.len() > MAX_PASSWORD_BYTES {
         return wrong();
     }
     let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
@@ -429,25 +428,25 @@ async fn register(
                 // The address has an account: tell its owner, with a sign-in link,
                 // and show the newcomer the same page as for a new account.
                 Some(user) => {
-                let token = new_token(
-                    &state,
-                    user.id,
-                    TokenPurpose::Magic,
-                    Duration::minutes(MAGIC_LINK_MINUTES),
-                )
-                .await?;
-                let link = format!("{}/auth/link?token={token}", state.config.base_url());
-                let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
-                state
-                    .mail
-                    .send(
+                    let token = new_token(
                         &state,
-                        &user,
-                        "magic-link",
-                        &format!("magic-link:{}", token_hash(&token)),
-                        ctx,
+                        user.id,
+                        TokenPurpose::Magic,
+                        Duration::minutes(MAGIC_LINK_MINUTES),
                     )
                     .await?;
+                    let link = format!("{}/auth/link?token={token}", state.config.base_url());
+                    let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
+                    state
+                        .mail
+                        .send(
+                            &state,
+                            &user,
+                            "magic-link",
+                            &format!("magic-link:{}", token_hash(&token)),
+                            ctx,
+                        )
+                        .await?;
                 }
                 None => {}
             }

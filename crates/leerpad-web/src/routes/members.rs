@@ -147,8 +147,15 @@ pub async fn invite_member(
                     Some(g) => Some(organisations::group_named(c, org_id, g, now)?.id),
                     None => None,
                 };
-                let joined = organisations::add_member(
-                    c, org_id, user.id, role, group_id, joining, Some(by), now,
+                let joined = organisations::join(
+                    c,
+                    org_id,
+                    user.id,
+                    role,
+                    group_id,
+                    joining,
+                    Some(by),
+                    now,
                 )?;
                 let outcome = match (created, joined, joining) {
                     (true, _, _) => Invited::NewAccount,
@@ -189,7 +196,12 @@ pub async fn invite_member(
             "organisation": org.name, "coordinator": role == MemberRole::Coordinator,
             "email": user.email, "link": link,
         });
-        let key = format!("join-request:{}:{}:{}", org.id, user.id, now.and_utc().timestamp());
+        let key = format!(
+            "join-request:{}:{}:{}",
+            org.id,
+            user.id,
+            now.and_utc().timestamp()
+        );
         state
             .mail
             .send(state, &user, "join-request", &key, ctx)

@@ -90,6 +90,10 @@ async fn decline(
     state
         .db(move |c| organisations::decline_membership(c, org_id, uid))
         .await?;
-    tracing::info!(user = uid, organisation = org_id, "declined to join an organisation");
+    tracing::info!(
+        user = uid,
+        organisation = org_id,
+        "declined to join an organisation"
+    );
     Ok(see_other("/me/organisations?notice=declined"))
 }

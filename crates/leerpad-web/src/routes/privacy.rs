@@ -17,8 +17,8 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm};
 use crate::security::verify_password;
-use crate::throttle::{self, Failures};
 use crate::state::AppState;
+use crate::throttle::{self, Failures};
 use crate::viewer::{removal_cookie, SignedIn, Viewer};
 
 /// Wrong passwords when confirming: five, then waits that double up to five
@@ -172,4 +172,3 @@ fn page(
     *res.status_mut() = actix_web::http::StatusCode::from_u16(status).expect("a valid status");
     Ok(res)
 }
-

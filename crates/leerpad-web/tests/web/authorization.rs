@@ -690,7 +690,6 @@ impl Fixture {
                     self.la2,
                     MemberRole::Member,
                     Some(self.group),
-                    organisations::Joining::AtOnce,
                     Some(self.ca),
                     now(),
                 )

@@ -20,7 +20,7 @@ use leerpad_mail::{Mailer, OutboxWorker, Templates, WorkerConfig};
 use leerpad_store::accounts::{self, NewUser};
 use leerpad_store::nudges::{self, Preference};
 use leerpad_store::organisations::{self, MemberRole, Organisation};
-use leerpad_store::schema::{email_outbox, enrolments};
+use leerpad_store::schema::email_outbox;
 use leerpad_store::{learning, Db};
 use leerpad_web::digest::{DigestOutcome, DigestReport, DigestSchedule, SkipReason};
 use leerpad_web::nudges::{unsubscribe_token, NudgeReport, NudgeRunner};
@@ -146,16 +146,21 @@ impl World {
         assert!(learning::mark_completed(&mut c, user, course, at).unwrap());
     }
 
+    /// Gives `user` this deadline for `course` from every organisation they belong
+    /// to, as their coordinators would.
     fn deadline(&self, user: i32, course: &str, deadline: NaiveDateTime) {
+        use leerpad_store::schema::memberships;
         let mut c = self.db.conn().unwrap();
-        diesel::update(
-            enrolments::table
-                .filter(enrolments::user_id.eq(user))
-                .filter(enrolments::course_id.eq(course)),
-        )
-        .set(enrolments::deadline.eq(Some(deadline)))
-        .execute(&mut *c)
-        .unwrap();
+        let orgs: Vec<i32> = memberships::table
+            .filter(memberships::user_id.eq(user))
+            .select(memberships::organisation_id)
+            .load(&mut *c)
+            .unwrap();
+        for org in orgs {
+            assert!(
+                organisations::set_deadline(&mut c, org, user, course, Some(deadline)).unwrap()
+            );
+        }
     }
 
     fn preference(&self, user: i32, preference: Preference) {

@@ -14,4 +14,5 @@ mod digest;
 mod learning;
 mod nudges;
 mod privacy;
+mod security;
 mod theme;

@@ -622,9 +622,7 @@ where
     .await
     .assert_status(303);
     let (_, msg) = last_email(&app.state, email).unwrap();
-    b.get(&app.service, &link_in(&msg.text))
-        .await
-        .assert_status(303);
+    support::confirm_link(app, &mut b, &link_in(&msg.text), "/auth/verify").await;
     b
 }
 

@@ -190,6 +190,7 @@ async fn the_right_password_deletes_the_account_and_leaves_a_count() {
                 memberships::role.eq("member"),
                 memberships::created_at.eq(now),
                 memberships::group_id.eq(Some(group)),
+                memberships::accepted_at.eq(Some(now)),
             ))
             .execute(&mut *c)
             .unwrap();

@@ -379,7 +379,9 @@ where
         .next()
         .unwrap()
         .to_string();
-    let page = b.submit(&app.service, link, action, &[("token", &token)]).await;
+    let page = b
+        .submit(&app.service, link, action, &[("token", &token)])
+        .await;
     page.assert_status(303);
     page
 }
