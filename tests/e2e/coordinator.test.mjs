@@ -31,6 +31,8 @@ const ILSE = { name: 'Ilse Verbeke', email: 'ilse@e2e.test', group: 'Burgerzaken
 const DIRK = { name: 'Dirk Wouters', email: 'dirk@e2e.test', password: 'een lange zin als wachtwoord' };
 const GROUP = 'Burgerzaken';
 const TOKEN_NAME = 'maandrapport voor het college';
+/** Has an account of her own: the organisation can only ask her to join. */
+const SOFIE = { name: 'Sofie Maes', email: 'sofie@e2e.test', password: 'een eigen zin als wachtwoord' };
 
 /** A CSV file as Excel in Belgium saves it, with three wrong rows (lines 3 to 5). */
 const WRONG_CSV = [
@@ -60,6 +62,7 @@ const RIGHT_CSV =
 const EVERY_KIND = [
   'organisations', 'accept invitation', 'coordinator dashboard', 'members', 'import with problems',
   'import done', 'assignments', 'member', 'api tokens', 'settings with your data', 'delete account',
+  'your organisations', 'confirm the email address',
 ];
 
 const T = texts('nl');
@@ -347,6 +350,49 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     await acceptInvitation(t, page, DIRK, 0, false);
     await gotoOk(page, `/courses/${COURSE.id}/${COURSE.firstLesson}`);
     await clickTo(page, button(page, T('lesson.mark-done')), (u) => u.pathname !== `/courses/${COURSE.id}/${COURSE.firstLesson}`);
+  });
+
+  step('someone with an account of her own is asked to join, and accepts', async (t) => {
+    const context = await newContext();
+    try {
+      const page = await newPage(context, 'sofie');
+      await gotoOk(page, '/auth/register');
+      await page.getByLabel(T('auth.name')).fill(SOFIE.name);
+      await page.getByLabel(T('auth.email')).fill(SOFIE.email);
+      await page.getByLabel(T('auth.password')).fill(SOFIE.password);
+      let since = mailbox.messages.length;
+      await clickTo(page, button(page, T('auth.register')), pathIs('/auth/sign-in'));
+      const { link: verify } = await mailbox.waitForLink(SOFIE.email, '/auth/verify', { since });
+      await gotoOk(page, verify);
+      await checks.page(t, page, 'confirm the email address');
+      await clickTo(page, button(page, T('auth.verify-button')), pathIs('/'));
+
+      // The coordinator asks; until Sofie answers the organisation sees only the address.
+      const cpage = coordinator.pages()[0];
+      await gotoOk(cpage, orgPath('/members'));
+      const form = main(cpage).locator(`form[action="${orgPath('/members')}"]`);
+      await form.getByLabel(T('auth.name')).fill('Sofie');
+      await form.getByLabel(T('auth.email')).fill(SOFIE.email);
+      since = mailbox.messages.length;
+      await clickTo(cpage, button(cpage, T('admin.send-invite')), pathIs(orgPath('/members')));
+      await expectText(cpage, T('members.pending-name'));
+      assert.ok(!(await main(cpage).innerText()).includes(SOFIE.name), 'the organisation sees her name before she accepts');
+      const { message, link } = await mailbox.waitForLink(SOFIE.email, '/me/organisations', { since });
+      assert.ok(message.text.includes(ORG.name), message.text);
+
+      await gotoOk(page, link);
+      await expectHeading(page, T('memberships.title'));
+      await expectText(page, T('memberships.request-member', { organisation: ORG.name }));
+      await checks.page(t, page, 'your organisations (a request)');
+      await clickTo(page, button(page, T('memberships.accept', { organisation: ORG.name })), pathIs('/me/organisations'));
+      await expectNotice(page, 'joined');
+      await checks.page(t, page, 'your organisations (a member)');
+
+      await gotoOk(cpage, orgPath('/members'));
+      await expectText(cpage, SOFIE.name);
+    } finally {
+      await context.close();
+    }
   });
 
   step('the dashboard: totals, a status filter, sorting by a column header', async (t) => {

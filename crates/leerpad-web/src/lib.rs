@@ -86,17 +86,15 @@ pub fn app(
         .app_data(
             web::FormConfig::default()
                 .limit(64 * 1024)
-                .error_handler(|e, req| error::extractor_error(e, req)),
+                .error_handler(error::extractor_error),
         )
         .app_data(
             web::JsonConfig::default()
                 .limit(64 * 1024)
-                .error_handler(|e, req| error::extractor_error(e, req)),
+                .error_handler(error::extractor_error),
         )
-        .app_data(
-            web::QueryConfig::default().error_handler(|e, req| error::extractor_error(e, req)),
-        )
-        .app_data(web::PathConfig::default().error_handler(|e, req| error::extractor_error(e, req)))
+        .app_data(web::QueryConfig::default().error_handler(error::extractor_error))
+        .app_data(web::PathConfig::default().error_handler(error::extractor_error))
         .wrap(from_fn(guard::guard))
         .wrap(from_fn(viewer::resolve))
         .wrap(Compress::default())
