@@ -1,5 +1,6 @@
-//! `leerpad publish` as processes: concurrent publishers and a crash mid-publish.
-//! Runs on SQLite, and on PostgreSQL when `LEERPAD_TEST_DATABASE_URL` is set.
+//! `leerpad publish` as processes: concurrent publishers, a crash mid-publish, and the
+//! permissions of the database it makes. Runs on SQLite, and on PostgreSQL when
+//! `LEERPAD_TEST_DATABASE_URL` is set.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -205,5 +206,40 @@ fn a_publish_killed_before_commit_leaves_the_old_version_intact() {
             String::from_utf8_lossy(&again.stderr)
         );
         assert_eq!(version_list(&database, "showcase"), vec![1, 2]);
+    }
+}
+
+/// The database holds personal data: a file Leerpad creates is readable by its own
+/// user only, whatever the umask it was started with.
+#[cfg(unix)]
+#[test]
+fn the_database_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("leerpad.db");
+    let course = showcase_copy();
+    let out = leerpad(
+        &["publish", &course.path().to_string_lossy()],
+        &db.to_string_lossy(),
+    )
+    // The test runs with the usual umask (022), which would make it readable by all.
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["leerpad.db", "leerpad.db-wal"] {
+        let path = dir.path().join(file);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(
+                meta.permissions().mode() & 0o077,
+                0,
+                "{file} is readable by others"
+            );
+        } else {
+            assert_ne!(file, "leerpad.db", "no database was made");
+        }
     }
 }

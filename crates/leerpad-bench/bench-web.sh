@@ -35,12 +35,15 @@ jar="$work/cookies"
 csrf() { grep -o 'name="csrf" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//'; }
 token=$(curl -sf -c "$jar" -b "$jar" "$base/auth/register" | csrf)
 curl -sf -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$token" --data-urlencode "name=Bench" \
-  --data-urlencode "email=bench@example.org" --data-urlencode "password=a long benchmark password" "$base/auth/register"
+  --data-urlencode "email=bench@example.org" --data-urlencode "password=a long benchmark passphrase of several words" "$base/auth/register"
 for _ in $(seq 100); do ls "$work/data/mail/"*.eml >/dev/null 2>&1 && break; sleep 0.2; done
 # The mail file is quoted-printable: decode it before looking for the link.
 link=$(cat "$work/data/mail/"*.eml | python3 -c 'import quopri, sys; sys.stdout.write(quopri.decodestring(sys.stdin.buffer.read()).decode())' \
   | grep -o "$base/auth/verify?token=[A-Za-z0-9_-]*" | head -n1)
-curl -sf -c "$jar" -b "$jar" -o /dev/null "$link"
+# The link shows a page with a button; pressing it confirms and signs in.
+token=$(curl -sf -c "$jar" -b "$jar" "$link" | csrf)
+curl -sf -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$token" --data-urlencode "token=${link##*token=}" \
+  "$base/auth/verify"
 cookie=$(awk '$6 ~ /^lp_/ { printf "%s=%s; ", $6, $7 }' "$jar")
 
 course=polarisatie

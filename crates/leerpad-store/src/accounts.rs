@@ -184,13 +184,7 @@ pub fn prove_address(
 /// Voids every link of the user's that is still out (used or expired ones stay as
 /// they are, for the record until pruned).
 pub fn void_tokens(c: &mut DbConnection, user_id: i32, now: NaiveDateTime) -> StoreResult<usize> {
-    Ok(diesel::update(
-        login_tokens::table
-            .filter(login_tokens::user_id.eq(user_id))
-            .filter(login_tokens::used_at.is_null()),
-    )
-    .set(login_tokens::used_at.eq(Some(now)))
-    .execute(c)?)
+    void_tokens_for(c, user_id, &TokenPurpose::ALL, now)
 }
 
 /// The newest registration waiting on its verification link, if any is still valid.
@@ -208,9 +202,13 @@ pub fn pending_registration(
         .select(login_tokens::payload)
         .first(c)
         .optional()?;
-    Ok(payload
+    Ok(registration_in(payload))
+}
+
+fn registration_in(payload: Option<Option<String>>) -> Option<PendingRegistration> {
+    payload
         .flatten()
-        .and_then(|p| serde_json::from_str(&p).ok()))
+        .and_then(|p| serde_json::from_str(&p).ok())
 }
 
 /// The registration a verification token carries.
@@ -223,9 +221,7 @@ pub fn token_registration(
         .select(login_tokens::payload)
         .first(c)
         .optional()?;
-    Ok(payload
-        .flatten()
-        .and_then(|p| serde_json::from_str(&p).ok()))
+    Ok(registration_in(payload))
 }
 
 pub fn set_profile(
@@ -420,6 +416,13 @@ pub enum TokenPurpose {
 }
 
 impl TokenPurpose {
+    pub const ALL: [TokenPurpose; 4] = [
+        TokenPurpose::Magic,
+        TokenPurpose::Verify,
+        TokenPurpose::Reset,
+        TokenPurpose::Invite,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TokenPurpose::Magic => "magic",

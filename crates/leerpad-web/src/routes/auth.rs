@@ -233,29 +233,7 @@ async fn request_link(
         state.db(move |c| user_by_email(c, &email)).await?
     };
     if let Some(user) = found.filter(|u| !u.is_disabled()) {
-        let token = new_token(
-            &state,
-            user.id,
-            TokenPurpose::Magic,
-            Duration::minutes(MAGIC_LINK_MINUTES),
-        )
-        .await?;
-        let link = format!(
-            "{}/auth/link?token={token}&next={}",
-            state.config.base_url(),
-            urlencode(&next)
-        );
-        let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
-        state
-            .mail
-            .send(
-                &state,
-                &user,
-                "magic-link",
-                &format!("magic-link:{}", token_hash(&token)),
-                ctx,
-            )
-            .await?;
+        send_magic_link(&state, &user, Some(&next)).await?;
     }
     let _ = viewer;
     Ok(sent)
@@ -427,27 +405,7 @@ async fn register(
                 }
                 // The address has an account: tell its owner, with a sign-in link,
                 // and show the newcomer the same page as for a new account.
-                Some(user) => {
-                    let token = new_token(
-                        &state,
-                        user.id,
-                        TokenPurpose::Magic,
-                        Duration::minutes(MAGIC_LINK_MINUTES),
-                    )
-                    .await?;
-                    let link = format!("{}/auth/link?token={token}", state.config.base_url());
-                    let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
-                    state
-                        .mail
-                        .send(
-                            &state,
-                            &user,
-                            "magic-link",
-                            &format!("magic-link:{}", token_hash(&token)),
-                            ctx,
-                        )
-                        .await?;
-                }
+                Some(user) => send_magic_link(&state, &user, None).await?,
                 None => {}
             }
         }
@@ -833,6 +791,32 @@ pub async fn new_token(
         .db(move |c| create_token(c, &hash, user_id, purpose, now, now + valid))
         .await?;
     Ok(token)
+}
+
+/// Sends a sign-in link to `user`, which leads to `next` after signing in.
+async fn send_magic_link(state: &AppState, user: &User, next: Option<&str>) -> AppResult<()> {
+    let token = new_token(
+        state,
+        user.id,
+        TokenPurpose::Magic,
+        Duration::minutes(MAGIC_LINK_MINUTES),
+    )
+    .await?;
+    let mut link = format!("{}/auth/link?token={token}", state.config.base_url());
+    if let Some(next) = next {
+        link.push_str(&format!("&next={}", urlencode(next)));
+    }
+    let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
+    state
+        .mail
+        .send(
+            state,
+            user,
+            "magic-link",
+            &format!("magic-link:{}", token_hash(&token)),
+            ctx,
+        )
+        .await
 }
 
 /// Sends a verification link that carries `registration` (applied when the owner

@@ -52,6 +52,34 @@ async fn register_only(
     .assert_status(303);
 }
 
+/// Signs in with a password in `b`, on the page's own form.
+async fn sign_in_with<S, B>(s: &S, b: &mut Browser, email: &str, password: &str) -> support::Page
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    b.submit(
+        s,
+        "/auth/sign-in",
+        "/auth/sign-in",
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+/// A form posted with one more header, as a browser (or another site) would send it.
+fn form_post(uri: &str, h: (&str, String), fields: &[(&str, &str)]) -> TestRequest {
+    TestRequest::post()
+        .uri(uri)
+        .insert_header((h.0.to_string(), h.1))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(serde_urlencoded::to_string(fields).unwrap())
+}
+
 // --- 1. whoever proves an address owns the account ---
 
 /// Used to: an attacker registered the victim's address with a password of theirs;
@@ -152,13 +180,7 @@ async fn the_owners_own_verification_decides_and_voids_the_others() {
         .await
         .assert_status(401);
     let mut again = Browser::default();
-    again
-        .submit(
-            s,
-            "/auth/sign-in",
-            "/auth/sign-in",
-            &[("email", victim), ("password", PASSWORD)],
-        )
+    sign_in_with(s, &mut again, victim, PASSWORD)
         .await
         .assert_status(303);
 }
@@ -606,18 +628,15 @@ async fn one_client_guessing_slows_down_only_that_client_and_the_link_stays_open
     let mut guesser = Browser::default();
     let csrf = guesser.get(s, "/auth/sign-in").await.csrf();
     let sign_in = |from: &'static str, csrf: String, password: &'static str| {
-        TestRequest::post()
-            .uri("/auth/sign-in")
-            .insert_header(("x-forwarded-for", from))
-            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .set_payload(
-                serde_urlencoded::to_string([
-                    ("csrf", csrf.as_str()),
-                    ("email", "an@gent.be"),
-                    ("password", password),
-                ])
-                .unwrap(),
-            )
+        form_post(
+            "/auth/sign-in",
+            ("x-forwarded-for", from.to_string()),
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", "an@gent.be"),
+                ("password", password),
+            ],
+        )
     };
     let mut statuses = Vec::new();
     for _ in 0..8 {
@@ -665,18 +684,15 @@ async fn forwarded_addresses_from_untrusted_peers_are_ignored() {
     let csrf = b.get(s, "/auth/sign-in").await.csrf();
     let mut statuses = Vec::new();
     for i in 0..7 {
-        let req = TestRequest::post()
-            .uri("/auth/sign-in")
-            .insert_header(("x-forwarded-for", format!("203.0.113.{i}")))
-            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .set_payload(
-                serde_urlencoded::to_string([
-                    ("csrf", csrf.as_str()),
-                    ("email", "an@gent.be"),
-                    ("password", "fout fout fout"),
-                ])
-                .unwrap(),
-            );
+        let req = form_post(
+            "/auth/sign-in",
+            ("x-forwarded-for", format!("203.0.113.{i}")),
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", "an@gent.be"),
+                ("password", "fout fout fout"),
+            ],
+        );
         statuses.push(b.request(s, req).await.status.as_u16());
     }
     assert_eq!(statuses[5], 429, "{statuses:?}");
@@ -691,14 +707,7 @@ async fn nothing_is_counted_for_what_cannot_be_an_address_and_old_rows_are_prune
     let mut b = Browser::default();
     let before = rate_limit_rows(&app);
     let huge = format!("{}@example.org", "x".repeat(60_000));
-    b.submit(
-        s,
-        "/auth/sign-in",
-        "/auth/sign-in",
-        &[("email", &huge), ("password", "x")],
-    )
-    .await
-    .assert_status(401);
+    sign_in_with(s, &mut b, &huge, "x").await.assert_status(401);
     b.submit(s, "/auth/sign-in", "/auth/link", &[("email", &huge)])
         .await
         .assert_status(303);
@@ -711,13 +720,7 @@ async fn nothing_is_counted_for_what_cannot_be_an_address_and_old_rows_are_prune
         "a row for an impossible address"
     );
     // A real try is counted under a short key.
-    b.submit(
-        s,
-        "/auth/sign-in",
-        "/auth/sign-in",
-        &[("email", "an@gent.be"), ("password", "fout fout fout")],
-    )
-    .await;
+    sign_in_with(s, &mut b, "an@gent.be", "fout fout fout").await;
     {
         let mut c = app.state.db.conn().unwrap();
         let keys: Vec<String> = rate_limits::table
@@ -944,18 +947,15 @@ async fn changes_sent_from_another_site_are_refused() {
     let mut b = registered(&app, "An", "an@gent.be").await;
     let csrf = b.get(s, "/me").await.csrf();
     let change = |h: (&'static str, &'static str)| {
-        TestRequest::post()
-            .uri("/me")
-            .insert_header(h)
-            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .set_payload(
-                serde_urlencoded::to_string([
-                    ("csrf", csrf.as_str()),
-                    ("name", "Gekaapt"),
-                    ("language", "nl"),
-                ])
-                .unwrap(),
-            )
+        form_post(
+            "/me",
+            (h.0, h.1.to_string()),
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Gekaapt"),
+                ("language", "nl"),
+            ],
+        )
     };
     for h in [
         ("sec-fetch-site", "cross-site"),
