@@ -414,6 +414,23 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     assert.equal(totals.length, 1);
     assert.equal(totals[0][0], COURSE.title);
     assert.equal(totals[0][1], '4', 'four learners are enrolled');
+    // On a wide screen every column shows without scrolling the table; on a phone each
+    // learner is a card whose values carry their column's name.
+    for (const width of [1280, 1440, 1920]) {
+      await page.setViewportSize({ width, height: 800 });
+      const hidden = await main(page).locator('table.report').evaluate((table) => {
+        const box = table.closest('.table-scroll');
+        return box.scrollWidth - box.clientWidth;
+      });
+      assert.ok(hidden <= 1, `at ${width}px the dashboard's table hides ${hidden}px behind a scroll`);
+    }
+    await page.setViewportSize({ width: 360, height: 740 });
+    const card = await main(page).locator('table.report tbody tr').first().evaluate((tr) => ({
+      display: getComputedStyle(tr).display,
+      label: getComputedStyle(tr.querySelector('td[data-label]'), '::before').content,
+    }));
+    assert.equal(card.display, 'block', 'on a phone a learner is a card, not a table row');
+    assert.ok(card.label.includes(T('report.col.group')), `the card labels its values: ${card.label}`);
     await checks.page(t, page, 'coordinator dashboard');
 
     // Filter: only who has not activated the account yet.
@@ -452,7 +469,7 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     const [head, ...records] = parseCsv(text, ';');
     assert.deepEqual(head.slice(0, 12), [
       'Naam', 'E-mail', 'Groep', 'Opleiding', 'Opleidings-id', 'Status', 'Voortgang (%)',
-      'Ingeschreven', 'Deadline', 'Laatste activiteit', 'Voltooid', 'Certificaat',
+      'Ingeschreven', 'Deadline', 'Laatste activiteit', 'Afgerond', 'Certificaat',
     ], `the CSV's header row, split on ';': ${text.split('\r\n')[0]}`);
     assert.ok(records.every((r) => r.length === head.length), 'every CSV row has as many fields as the header');
     assert.deepEqual(
@@ -480,7 +497,15 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     assert.equal(await deadline.inputValue(), ASSIGNED_DEADLINE);
     await checks.page(t, page, 'member');
 
-    await deadline.fill(BRAM_DEADLINE);
+    // A date that has passed is refused here as on the assignments page.
+    await deadline.fill(dateIn(-3));
+    await clickTo(page, main(page).getByRole('button', { name: `${T('members.save-deadline')} ${COURSE.title}` }), pathIs(`${bramPath}/deadline`));
+    await expectText(page, T('org.deadline-past'));
+    await checks.page(t, page, 'member (a deadline in the past refused)');
+    const again = main(page).getByRole('region', { name: T('members.courses') }).getByLabel(T('assign.deadline'));
+    assert.equal(await again.inputValue(), ASSIGNED_DEADLINE, 'the refused date changed nothing');
+
+    await again.fill(BRAM_DEADLINE);
     await clickTo(page, main(page).getByRole('button', { name: `${T('members.save-deadline')} ${COURSE.title}` }), pathIs(bramPath));
     await expectNotice(page, 'deadline-changed');
     assert.equal(await main(page).getByRole('region', { name: T('members.courses') }).getByLabel(T('assign.deadline')).inputValue(), BRAM_DEADLINE);
@@ -557,6 +582,8 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     const rows = await dashboardRows(page);
     assert.ok(!rows.some((r) => r.name === DIRK.name || r.email === DIRK.email), 'the deleted learner has no row');
     await expectText(page, T('report.anonymised', { course: COURSE.title, count: 1, completed: 0 }));
+    const totals = await tableRows(main(page).locator('table.totals'));
+    assert.equal(totals[0][1], '4', 'the deleted learner still counts among the enrolled, without a name');
   });
 
   step('keyboard: Tab reaches every filter and every sort link of the dashboard', async () => {

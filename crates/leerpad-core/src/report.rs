@@ -356,19 +356,24 @@ pub fn scores_in_order(stored: &str, quizzes: &[(String, String)]) -> Vec<Option
 }
 
 /// Counts per course, of the rows a report holds plus what deleted accounts left
-/// behind (anonymised).
+/// behind (anonymised): a learner who deleted their account still counts in the
+/// enrolments, the statuses and the completion rate, only without a name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CourseTotals {
     pub course_id: String,
     pub course_title: String,
     pub enrolled: u64,
     pub by_status: BTreeMap<Status, u64>,
-    /// Rounded-down average of the rows' progress.
+    /// Rounded-down average of the rows' progress (deleted accounts kept no
+    /// progress, so they are not in it).
     pub average_progress: u8,
-    /// Enrolments of deleted accounts, by status at deletion; not in `enrolled`.
+    /// Of `enrolled` and `by_status`: the enrolments of deleted accounts, by status
+    /// at deletion.
     pub anonymised: BTreeMap<Status, u64>,
     #[serde(skip)]
     progress_sum: u64,
+    #[serde(skip)]
+    rows: u64,
 }
 
 impl CourseTotals {
@@ -382,9 +387,17 @@ impl CourseTotals {
 
     pub fn add(&mut self, row: &ReportRow) {
         self.enrolled += 1;
+        self.rows += 1;
         *self.by_status.entry(row.status).or_default() += 1;
         self.progress_sum += u64::from(row.progress_percent);
-        self.average_progress = (self.progress_sum / self.enrolled) as u8;
+        self.average_progress = (self.progress_sum / self.rows) as u8;
+    }
+
+    /// Counts `count` enrolments of deleted accounts that had `status`.
+    pub fn add_anonymised(&mut self, status: Status, count: u64) {
+        self.enrolled += count;
+        *self.by_status.entry(status).or_default() += count;
+        *self.anonymised.entry(status).or_default() += count;
     }
 
     pub fn count(&self, status: Status) -> u64 {
@@ -516,5 +529,11 @@ mod tests {
         assert_eq!(t.count(Status::Completed), 1);
         assert_eq!(t.completion_rate(), 33);
         assert_eq!(t.average_progress, 50);
+        // A learner who completed and then deleted their account still counts.
+        t.add_anonymised(Status::Completed, 1);
+        assert_eq!(t.enrolled, 4);
+        assert_eq!(t.count(Status::Completed), 2);
+        assert_eq!(t.completion_rate(), 50);
+        assert_eq!(t.average_progress, 50, "deleted accounts kept no progress");
     }
 }

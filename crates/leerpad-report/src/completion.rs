@@ -22,7 +22,7 @@
 //! | Ingeschreven       | Enrolled           | date and time                          |
 //! | Deadline           | Deadline           | date and time, or empty                |
 //! | Laatste activiteit | Last activity      | date and time, or empty                |
-//! | Voltooid           | Completed          | date and time, or empty                |
+//! | Afgerond           | Completed          | date and time, or empty                |
 //! | Certificaat        | Certificate        | verification code, or empty            |
 //! | Quiz 1 (beste %)   | Quiz 1 (best %)    | whole number 0–100, or empty           |
 //!
@@ -528,7 +528,7 @@ const NL: Labels = Labels {
         "Ingeschreven",
         "Deadline",
         "Laatste activiteit",
-        "Voltooid",
+        "Afgerond",
         "Certificaat",
     ],
     quiz: ("Quiz ", " (beste %)"),
@@ -536,7 +536,7 @@ const NL: Labels = Labels {
         "uitgenodigd",
         "niet gestart",
         "bezig",
-        "voltooid",
+        "afgerond",
         "te laat",
     ],
     sheet_name: "Rapport",

@@ -102,7 +102,7 @@ fn csv_in_dutch() {
             "Ingeschreven",
             "Deadline",
             "Laatste activiteit",
-            "Voltooid",
+            "Afgerond",
             "Certificaat",
             "Quiz 1 (beste %)",
             "Quiz 2 (beste %)",
@@ -116,7 +116,7 @@ fn csv_in_dutch() {
             "Team Noord",
             "Polarisatie, \"samen\" aanpakken",
             "polarisatie",
-            "voltooid",
+            "afgerond",
             "100",
             "2026-01-05 09:15",
             "2026-03-31 23:59",
@@ -275,7 +275,7 @@ fn xlsx_reads_back_with_typed_cells() {
     let row = |r: usize| range.rows().nth(r).unwrap().to_vec();
     let first = row(1);
     assert_eq!(first[0], Data::String("Anne de Vries".into()));
-    assert_eq!(first[5], Data::String("voltooid".into()));
+    assert_eq!(first[5], Data::String("afgerond".into()));
     assert_eq!(first[6], Data::Float(100.0));
     assert_eq!(first[11], Data::String("KDFH-7QXM".into()));
     assert_eq!(first[12], Data::Float(80.0));

@@ -287,13 +287,10 @@ impl Totals {
                 let title = outlines
                     .get(&course)
                     .map_or(course.as_str(), |o| o.title.as_str());
-                *self
-                    .by_course
+                self.by_course
                     .entry(course.clone())
                     .or_insert_with(|| CourseTotals::new(&course, title))
-                    .anonymised
-                    .entry(status)
-                    .or_default() += count.max(0) as u64;
+                    .add_anonymised(status, count.max(0) as u64);
             }
         }
         let mut all: Vec<CourseTotals> = self.by_course.into_values().collect();

@@ -100,10 +100,20 @@ impl Theme {
                   -> Result<Value, Error> {
                 let lang = state.lookup("lang");
                 let lang = lang.as_ref().and_then(Value::as_str).unwrap_or("nl");
-                let text = texts
-                    .get(lang)
-                    .and_then(|t| t.get(key))
-                    .or_else(|| texts.get("nl").and_then(|t| t.get(key)));
+                let lookup = |key: &str| {
+                    texts
+                        .get(lang)
+                        .and_then(|t| t.get(key))
+                        .or_else(|| texts.get("nl").and_then(|t| t.get(key)))
+                };
+                // Plurals: a text counting exactly one thing has its own `.one` form.
+                let one = kwargs
+                    .get::<Option<i64>>("count")
+                    .ok()
+                    .flatten()
+                    .filter(|n| *n == 1)
+                    .and_then(|_| lookup(&format!("{key}.one")));
+                let text = one.or_else(|| lookup(key));
                 let mut args = kwargs.args().peekable();
                 if let (Some(text), None) = (text, args.peek()) {
                     return Ok(text.clone());

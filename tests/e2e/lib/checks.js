@@ -26,7 +26,9 @@ export function texts(lang) {
   }
   return (key, vars = {}) => {
     assert.ok(key in map, `${file} has no text "${key}"`);
-    return map[key].replace(/\{(\w+)\}/g, (_, v) => String(vars[v]));
+    // As the server does: a text counting exactly one thing has its own `.one` form.
+    const text = vars.count === 1 && `${key}.one` in map ? map[`${key}.one`] : map[key];
+    return text.replace(/\{(\w+)\}/g, (_, v) => String(vars[v]));
   };
 }
 

@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
 use crate::roster::{self, RosterRow};
 use crate::routes::auth::{new_token, plausible_email, INVITE_DAYS};
-use crate::routes::organisations::{coordinated, parse_deadline};
+use crate::routes::organisations::{coordinated, new_deadline};
 use crate::security::token_hash;
 use crate::state::AppState;
 use crate::viewer::{SignedIn, Viewer};
@@ -419,6 +419,27 @@ async fn member_page(
 ) -> AppResult<HttpResponse> {
     let (slug, user_id) = path.into_inner();
     let org = coordinated(&state, &who.user, &slug).await?;
+    let ctx = member_context(&state, &org, user_id).await?;
+    render(&state, &who.viewer, &req, "member.html.j2", ctx)
+}
+
+/// The member page shown again with a form's mistake (a text key), as 422.
+async fn member_page_with_error(
+    state: &AppState,
+    who: &SignedIn,
+    req: &HttpRequest,
+    org: &Organisation,
+    user_id: i32,
+    error: &str,
+) -> AppResult<HttpResponse> {
+    let mut ctx = member_context(state, org, user_id).await?;
+    ctx["error"] = json!(error);
+    let mut res = render(state, &who.viewer, req, "member.html.j2", ctx)?;
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+async fn member_context(state: &AppState, org: &Organisation, user_id: i32) -> AppResult<Value> {
     let (org_id, now) = (org.id, state.clock.now());
     let (member, rows, groups, outlines, serving) = state
         .db(move |c| {
@@ -465,12 +486,7 @@ async fn member_page(
             })
         })
         .collect();
-    render(
-        &state,
-        &who.viewer,
-        &req,
-        "member.html.j2",
-        json!({
+    Ok(json!({
             "organisation": { "slug": org.slug, "name": org.name },
             "member": {
                 "id": member.user_id, "name": member.name, "email": member.email,
@@ -481,8 +497,7 @@ async fn member_page(
             "courses": courses,
             "assignable": assignable,
             "groups": groups.iter().map(|g| json!({ "id": g.id, "name": g.name })).collect::<Vec<_>>(),
-        }),
-    )
+    }))
 }
 
 #[derive(Deserialize)]
@@ -496,13 +511,18 @@ struct DeadlineForm {
 async fn set_deadline(
     state: web::Data<AppState>,
     who: SignedIn,
+    req: HttpRequest,
     path: web::Path<(String, i32)>,
     form: CsrfForm<DeadlineForm>,
 ) -> AppResult<HttpResponse> {
     let (slug, user_id) = path.into_inner();
     let org = coordinated(&state, &who.user, &slug).await?;
-    let deadline = parse_deadline(&form.0.deadline)
-        .map_err(|_| AppError::BadRequest("a deadline is a date like 2026-03-31".into()))?;
+    let deadline = match new_deadline(&form.0.deadline, state.clock.now()) {
+        Ok(d) => d,
+        Err(key) => {
+            return member_page_with_error(&state, &who, &req, &org, user_id, key).await;
+        }
+    };
     let (org_id, course) = (org.id, form.0.course.clone());
     let changed = state
         .db(move |c| organisations::set_deadline(c, org_id, user_id, &course, deadline))
@@ -529,19 +549,19 @@ struct AssignForm {
 async fn assign_course(
     state: web::Data<AppState>,
     who: SignedIn,
+    req: HttpRequest,
     path: web::Path<(String, i32)>,
     form: CsrfForm<AssignForm>,
 ) -> AppResult<HttpResponse> {
     let (slug, user_id) = path.into_inner();
     let org = coordinated(&state, &who.user, &slug).await?;
     let now = state.clock.now();
-    let deadline = parse_deadline(&form.0.deadline)
-        .map_err(|_| AppError::BadRequest("a deadline is a date like 2026-03-31".into()))?;
-    if deadline.is_some_and(|d| d < now) {
-        return Err(AppError::BadRequest(
-            "that deadline has already passed".into(),
-        ));
-    }
+    let deadline = match new_deadline(&form.0.deadline, now) {
+        Ok(d) => d,
+        Err(key) => {
+            return member_page_with_error(&state, &who, &req, &org, user_id, key).await;
+        }
+    };
     let (org_id, by, course) = (org.id, who.user.id, form.0.course.clone());
     let assigned = state
         .db(move |c| {

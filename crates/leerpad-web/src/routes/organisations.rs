@@ -402,7 +402,7 @@ struct AssignForm {
 }
 
 /// A deadline date from a form: the end of that day. Empty is no deadline.
-pub fn parse_deadline(s: &str) -> Result<Option<NaiveDateTime>, &'static str> {
+fn parse_deadline(s: &str) -> Result<Option<NaiveDateTime>, &'static str> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
@@ -412,6 +412,16 @@ pub fn parse_deadline(s: &str) -> Result<Option<NaiveDateTime>, &'static str> {
         .and_then(|d| d.and_hms_opt(23, 59, 59))
         .map(Some)
         .ok_or("org.bad-deadline")
+}
+
+/// A deadline a coordinator sets, from a form's `YYYY-MM-DD` (the end of that day):
+/// empty for none; a text key when it is no date or has passed. The one rule for every
+/// form that sets a deadline.
+pub fn new_deadline(s: &str, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, &'static str> {
+    match parse_deadline(s)? {
+        Some(d) if d < now => Err("org.deadline-past"),
+        d => Ok(d),
+    }
 }
 
 #[post("/organisations/{slug}/assignments")]
@@ -432,9 +442,8 @@ async fn assign(
         ),
     };
     let (now, by, org_id, course) = (state.clock.now(), who.user.id, org.id, f.course.clone());
-    let outcome = match parse_deadline(&f.deadline) {
+    let outcome = match new_deadline(&f.deadline, now) {
         Err(e) => Err(e),
-        Ok(deadline) if deadline.is_some_and(|d| d < now) => Err("org.deadline-past"),
         Ok(deadline) => {
             state
                 .db(move |c| {

@@ -222,7 +222,7 @@ async fn a_coordinator_invites_assigns_follows_up_and_exports() {
     // The dashboard: one row per member and course, statuses and totals.
     let page = cora.get(&app.service, "/organisations/gent").await;
     page.assert_status(200);
-    assert!(page.body.contains("2 rij(en)"), "{}", page.body);
+    assert!(page.body.contains("2 rijen"), "{}", page.body);
     assert!(page.body.contains("uitgenodigd") && page.body.contains("bezig"));
     assert!(
         !page.body.contains("Chris Dua</a>"),
@@ -233,7 +233,7 @@ async fn a_coordinator_invites_assigns_follows_up_and_exports() {
     let filtered = cora
         .get(&app.service, "/organisations/gent?status=invited")
         .await;
-    assert!(filtered.body.contains("1 rij(en)"), "{}", filtered.body);
+    assert!(filtered.body.contains("1 rij:"), "{}", filtered.body);
     assert!(filtered.body.contains("an@gent.be") && !filtered.body.contains("bert@gent.be</span>"));
     let csv = cora
         .get(
@@ -264,9 +264,10 @@ async fn a_coordinator_invites_assigns_follows_up_and_exports() {
         "an XLSX file is a zip archive"
     );
 
-    // A learner's deadline moved into the past: overdue, and nudged by the filter.
+    // A date that has passed is refused on the member page as on the assignments
+    // page; a learner whose (tomorrow's) deadline passes is overdue, found by the filter.
     let bert_id = user_id(&app.state, "bert@gent.be").unwrap();
-    let res = cora
+    let refused = cora
         .submit(
             &app.service,
             &format!("/organisations/gent/members/{bert_id}"),
@@ -274,7 +275,31 @@ async fn a_coordinator_invites_assigns_follows_up_and_exports() {
             &[("course", "showcase"), ("deadline", "2020-01-01")],
         )
         .await;
+    refused.assert_status(422);
+    assert!(
+        refused.body.contains("Die deadline is al voorbij"),
+        "{}",
+        refused.body
+    );
+    let tomorrow = (app.clock.now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let res = cora
+        .submit(
+            &app.service,
+            &format!("/organisations/gent/members/{bert_id}"),
+            &format!("/organisations/gent/members/{bert_id}/deadline"),
+            &[("course", "showcase"), ("deadline", &tomorrow)],
+        )
+        .await;
     res.assert_status(303);
+    // Two days go by, with the coordinator at work (a session lasts 12 hours idle).
+    for _ in 0..5 {
+        app.clock.advance(chrono::Duration::hours(10));
+        cora.get(&app.service, "/organisations/gent")
+            .await
+            .assert_status(200);
+    }
     let overdue = cora
         .get(
             &app.service,

@@ -532,21 +532,21 @@ Zo staat Stad Gent ervoor deze week (week 45).
 
 {SHOWCASE}
 - Deelnemers: 7
-- Voltooid: 2 (waarvan 1 in de afgelopen 7 dagen)
+- Afgerond: 2 (waarvan 1 in de afgelopen 7 dagen)
 - Bezig: 1
 - Niet gestart: 1
 - Uitgenodigd: 1
 - Te laat: 2
-- Voltooiingsgraad: 28%
+- Percentage afgerond: 28%
 
 {POLARISATION}
 - Deelnemers: 2
-- Voltooid: 0 (waarvan 0 in de afgelopen 7 dagen)
+- Afgerond: 0 (waarvan 0 in de afgelopen 7 dagen)
 - Bezig: 1
 - Niet gestart: 0
 - Uitgenodigd: 0
 - Te laat: 1
-- Voltooiingsgraad: 0%
+- Percentage afgerond: 0%
 
 Te laat (3):
 - Gust Jacobs, {SHOWCASE}, deadline 28 oktober 2026

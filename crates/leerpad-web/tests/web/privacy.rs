@@ -100,7 +100,7 @@ async fn the_settings_page_links_to_both() {
     assert!(me.body.contains("href=\"/me/delete\""));
     let page = an.get(&app.service, "/me/delete").await;
     page.assert_status(200);
-    assert!(page.body.contains("getuigschriften"), "{}", page.body);
+    assert!(page.body.contains("certificaten"), "{}", page.body);
     assert!(page.body.contains("<label for=\"confirm-password\">"));
     Browser::default()
         .get(&app.service, "/me/delete")

@@ -154,3 +154,74 @@ async fn error_pages_speak_the_language_of_the_person_asking_and_keep_their_menu
     page.assert_status(403);
     assert!(page.body.contains("lang=\"en\""));
 }
+
+/// One word per thing (the glossary at the top of each texts file) and real plurals:
+/// the words the glossary rules out appear in no text or email, and no text writes
+/// "rij(en)" or "row(s)" where a `.one` form says it properly.
+#[test]
+fn texts_keep_to_the_glossary_and_count_properly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/default");
+    let mut files: Vec<std::path::PathBuf> =
+        vec![root.join("i18n/nl.toml"), root.join("i18n/en.toml")];
+    for entry in std::fs::read_dir(root.join("emails")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() {
+            for f in std::fs::read_dir(&dir).unwrap() {
+                files.push(f.unwrap().path());
+            }
+        }
+    }
+    let ruled_out =
+        regex::Regex::new(r"(?i)voltooi|getuigschrift|\b(cursus|cursussen)\b|\w\((en|s)\)")
+            .unwrap();
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            if let Some(m) = ruled_out.find(line) {
+                found.push(format!("{}: {:?} in {line}", file.display(), m.as_str()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "words the glossary rules out:\n{}",
+        found.join("\n")
+    );
+    // Every `.one` form has its plural, in both languages.
+    for lang in ["nl", "en"] {
+        let k = keys(&root.join(format!("i18n/{lang}.toml")));
+        for one in k.iter().filter(|k| k.ends_with(".one")) {
+            assert!(
+                k.contains(one.trim_end_matches(".one")),
+                "{lang}: {one} has no plural"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_text_counting_one_thing_says_so() {
+    let app = test_app(|_| {}).await;
+    let env = &app.state.templates;
+    let render = |src: &str, lang: &str| {
+        env.render_str(src, minijinja::context! { lang => lang })
+            .unwrap()
+    };
+    assert_eq!(
+        render(r#"{{ t("import.problems", count=1) }}"#, "nl"),
+        "1 rij moet verbeterd worden"
+    );
+    assert_eq!(
+        render(r#"{{ t("import.problems", count=4) }}"#, "nl"),
+        "4 rijen moeten verbeterd worden"
+    );
+    assert_eq!(
+        render(r#"{{ t("import.problems", count=0) }}"#, "en"),
+        "0 rows need fixing"
+    );
+    assert_eq!(
+        render(r#"{{ t("quiz.attempts-left", count=1) }}"#, "en"),
+        "You have 1 attempt left."
+    );
+}
