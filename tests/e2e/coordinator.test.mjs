@@ -282,7 +282,7 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     await uploadCsv(page, 'leden-fout.csv', WRONG_CSV);
     await expectHeading(page, T('import.title'));
     await expectText(page, T('import.problems', { count: 3 }));
-    await expectText(page, T('import.nothing-imported', { good: 1 }));
+    await expectText(page, T('import.nothing-imported', { count: 1 }));
     // Lines count from the header, line 1, in a file with Excel's CRLF line endings.
     const expected = [
       ['3', 'bram(at)e2e.test', T('import.bad-email')],
