@@ -17,6 +17,7 @@ use crate::viewer::{Admin, SignedIn};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(users)
         .service(set_disabled)
+        .service(set_role)
         .service(invite)
         .service(settings_page)
         .service(save_settings);
@@ -36,7 +37,18 @@ async fn users(
     req: HttpRequest,
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = q.page.unwrap_or(0).max(0);
+    users_page(&state, &admin, &req, q.page.unwrap_or(0).max(0), None, 200).await
+}
+
+/// The accounts page, with a mistake to show (a text key) and its status.
+async fn users_page(
+    state: &AppState,
+    admin: &Admin,
+    req: &HttpRequest,
+    page: i64,
+    error: Option<&str>,
+    status: u16,
+) -> AppResult<HttpResponse> {
     let list = state
         .db(move |c| accounts::list_users(c, PER_PAGE + 1, page * PER_PAGE))
         .await?;
@@ -52,14 +64,18 @@ async fn users(
             })
         })
         .collect();
-    render(
-        &state,
+    let mut res = render(
+        state,
         &admin.0.viewer,
-        &req,
+        req,
         "admin-users.html.j2",
-        json!({ "users": rows, "page": page, "more": more }),
-    )
+        json!({ "users": rows, "page": page, "more": more, "roles": ROLES, "error": error }),
+    )?;
+    *res.status_mut() = actix_web::http::StatusCode::from_u16(status).expect("a valid status");
+    Ok(res)
 }
+
+const ROLES: [&str; 4] = ["learner", "trainer", "coordinator", "admin"];
 
 #[derive(Deserialize)]
 struct DisableForm {
@@ -91,6 +107,55 @@ async fn set_disabled(
         "account-enabled"
     };
     Ok(see_other(format!("/admin/users?notice={notice}")))
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+/// Gives an account another role. The last administrator keeps theirs, so the site
+/// always has one.
+#[post("/admin/users/{id}/role")]
+async fn set_role(
+    state: web::Data<AppState>,
+    admin: Admin,
+    req: HttpRequest,
+    path: web::Path<i32>,
+    form: CsrfForm<RoleForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let role =
+        Role::parse(&form.0.role).ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
+    let changed = state
+        .db(move |c| {
+            leerpad_store::db::write_transaction(c, |c| {
+                let Some(user) = accounts::user(c, id)? else {
+                    return Ok(None);
+                };
+                if user.role() == Role::Admin
+                    && role != Role::Admin
+                    && accounts::count_users_with_role(c, Role::Admin)? <= 1
+                {
+                    return Ok(Some(false));
+                }
+                accounts::set_role(c, id, role)?;
+                Ok(Some(true))
+            })
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !changed {
+        return users_page(&state, &admin, &req, 0, Some("admin.last-admin"), 409).await;
+    }
+    state.sessions.forget(None, Some(id));
+    tracing::info!(
+        user = id,
+        role = role.as_str(),
+        by = admin.0.user.id,
+        "role changed"
+    );
+    Ok(see_other("/admin/users?notice=role-changed"))
 }
 
 #[derive(Deserialize)]
@@ -131,11 +196,29 @@ async fn invite(
                 };
                 match accounts::create_user(c, &new, now)? {
                     Some(u) => Ok(u),
-                    None => Ok(accounts::user_by_email(c, &email)?.expect("exists")),
+                    None => {
+                        // An account already: it gets the role asked for.
+                        let u = accounts::user_by_email(c, &email)?.ok_or_else(|| {
+                            leerpad_store::StoreError::Invalid("account vanished".into())
+                        })?;
+                        accounts::set_role(c, u.id, role)?;
+                        Ok(u)
+                    }
                 }
             })
             .await?
     };
+    state.sessions.forget(None, Some(user.id));
+    // Someone who uses their account needs no invitation (nor a new password): they
+    // have the new role at once.
+    if user.email_verified_at.is_some() {
+        tracing::info!(
+            user = user.id,
+            role = role.as_str(),
+            "role given by invitation"
+        );
+        return Ok(see_other("/admin/users?notice=role-changed"));
+    }
     let token = new_token(
         &state,
         user.id,

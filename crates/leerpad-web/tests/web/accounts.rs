@@ -749,3 +749,84 @@ async fn pages_carry_security_headers_and_language_follows_the_browser() {
         &en.body[..200]
     );
 }
+
+/// An administrator sees and changes anyone's role; inviting someone who already
+/// has an account gives them the role at once (no invitation, no new password), and
+/// the last administrator keeps theirs.
+#[actix_web::test]
+async fn an_administrator_manages_roles() {
+    let app = test_app(|_| {}).await;
+    let s = &app.service;
+    let mut admin = registered(&app, "beheer@example.org").await;
+    let admin_id = support::set_role(&app.state, "beheer@example.org", leerpad_core::Role::Admin);
+    let mut an = registered(&app, "an@example.org").await;
+    let an_id = support::set_role(&app.state, "an@example.org", leerpad_core::Role::Learner);
+    let before = email_count(&app.state);
+    let res = admin
+        .submit(
+            s,
+            "/admin/users",
+            "/admin/invitations",
+            &[
+                ("email", "an@example.org"),
+                ("name", "An"),
+                ("role", "coordinator"),
+            ],
+        )
+        .await;
+    res.assert_status(303);
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/admin/users?notice=role-changed")
+    );
+    assert_eq!(
+        email_count(&app.state),
+        before,
+        "no invitation to an existing account"
+    );
+    let role_of = |id: i32| {
+        let mut c = app.state.db.conn().unwrap();
+        leerpad_store::accounts::user(&mut c, id)
+            .unwrap()
+            .unwrap()
+            .role()
+    };
+    assert_eq!(role_of(an_id), leerpad_core::Role::Coordinator);
+    // The menu shows it on her next page.
+    assert!(an
+        .get(s, "/me")
+        .await
+        .body
+        .contains("href=\"/organisations\""));
+    // Changed back on the accounts page.
+    let page = admin.get(s, "/admin/users").await;
+    assert!(page
+        .body
+        .contains(&format!("action=\"/admin/users/{an_id}/role\"")));
+    admin
+        .submit(
+            s,
+            "/admin/users",
+            &format!("/admin/users/{an_id}/role"),
+            &[("role", "learner")],
+        )
+        .await
+        .assert_status(303);
+    assert_eq!(role_of(an_id), leerpad_core::Role::Learner);
+    // The last administrator cannot stop being one.
+    let res = admin
+        .submit(
+            s,
+            "/admin/users",
+            &format!("/admin/users/{admin_id}/role"),
+            &[("role", "learner")],
+        )
+        .await;
+    res.assert_status(409);
+    assert!(
+        res.body.contains("laatste beheerdersaccount"),
+        "{}",
+        res.body
+    );
+    admin.get(s, "/admin/users").await.assert_status(200);
+}

@@ -430,6 +430,8 @@ fn routes() -> Vec<Row> {
         get("/admin/users", "/admin/users",                                 [SI, FB, FB, FB, FB, SI, FB, SI, OK]),
         post("/admin/users/{id}/disabled", "/admin/users/$la2/disabled", Body::Form(&[("disabled", "1")]),
                                                                             [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
+        post("/admin/users/{id}/role", "/admin/users/$la2/role", Body::Form(&[("role", "learner")]),
+                                                                            [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
         post("/admin/invitations", "/admin/invitations",
             Body::Form(&[("email", "uitgenodigd@example.org"), ("name", "Uitgenodigd"), ("role", "coordinator")]),
                                                                             [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
