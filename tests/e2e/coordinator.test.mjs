@@ -98,6 +98,11 @@ const BRAM_DEADLINE = dateIn(60);
 /** YYYY-MM-DD (or YYYY-MM-DD HH:MM) as the pages show dates: DD-MM-YYYY. */
 const shown = (value) => (value ? value.slice(0, 10).split('-').reverse().join('-') : '');
 
+/** Whether a page's text shows the four first steps of a new organisation. */
+function showsFirstSteps(text) {
+  return ['org.step-invite', 'org.step-group', 'org.step-assign', 'org.step-deadline'].every((k) => text.includes(T(k)));
+}
+
 /** The cells of a table's body, as text, row by row. */
 function tableRows(locator) {
   return locator.locator('tbody tr').evaluateAll((trs) =>
@@ -192,17 +197,29 @@ async function signIn(page, email, password) {
   await clickTo(page, button(page, T('auth.sign-in')), (u) => ['/', '/auth/sign-in'].includes(u.pathname));
 }
 
-/** Accepts an emailed invitation in `page`: name and password, then the dashboard. */
-async function acceptInvitation(t, page, who, since, check) {
+/**
+ * Accepts an emailed invitation in `page`: name and password, then where the person
+ * lands (a learner on their dashboard, a coordinator on the organisation's).
+ */
+async function acceptInvitation(t, page, who, since, check, role = 'member') {
   const { message, link } = await mailbox.waitForLink(who.email, '/auth/invite', { since });
   assert.ok(message.text.includes(ORG.name), `the invitation should name the organisation:\n${message.text}`);
+  assert.ok(message.text.includes(who.email), `the invitation should name the address:\n${message.text}`);
   await gotoOk(page, link);
   await expectHeading(page, T('auth.accept-invite'));
+  // The page says which organisation, which role and which address.
+  await expectText(page, T(`invite.joins-${role}`, { organisation: ORG.name }));
+  await expectText(page, who.email);
   assert.equal(await page.getByLabel(T('auth.name')).inputValue(), who.name, 'the name from the invitation is filled in');
   if (check) await checks.page(t, page, 'accept invitation');
   await page.getByLabel(T('auth.password'), { exact: true }).fill(who.password);
-  await clickTo(page, button(page, T('auth.accept-invite')), pathIs('/'));
-  await expectHeading(page, T('dashboard.hello', { name: who.name }));
+  if (role === 'coordinator') {
+    await clickTo(page, button(page, T('auth.accept-invite')), pathIs(orgPath()));
+    await expectHeading(page, T('report.title'));
+  } else {
+    await clickTo(page, button(page, T('auth.accept-invite')), pathIs('/'));
+    await expectHeading(page, T('dashboard.hello', { name: who.name }));
+  }
 }
 
 describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
@@ -253,7 +270,8 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
 
   step('the coordinator accepts the invitation from the email and finds the organisation', async (t) => {
     const page = await newPage(coordinator, 'coordinator');
-    await acceptInvitation(t, page, COORDINATOR, 0, true);
+    await acceptInvitation(t, page, COORDINATOR, 0, true, 'coordinator');
+    assert.ok(showsFirstSteps(await main(page).innerText()), 'a new organisation shows its first steps');
     // One organisation: the menu leads straight to its dashboard.
     await clickTo(page, page.getByRole('navigation', { name: T('nav.label') }).getByRole('link', { name: T('nav.organisations') }), pathIs(orgPath()));
     await expectHeading(page, T('report.title'));

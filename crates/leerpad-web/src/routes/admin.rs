@@ -227,7 +227,10 @@ async fn invite(
     )
     .await?;
     let link = format!("{}/auth/invite?token={token}", state.config.base_url());
-    let ctx = json!({ "name": user.display_name, "inviter": admin.0.user.display_name, "organisation": "Leerpad", "link": link });
+    let ctx = json!({
+        "name": user.display_name, "inviter": admin.0.user.display_name, "organisation": "Leerpad",
+        "coordinator": role == Role::Coordinator, "email": user.email, "link": link,
+    });
     state
         .mail
         .send(

@@ -606,15 +606,43 @@ async fn invite_page(
 ) -> AppResult<HttpResponse> {
     let token = q.token.clone().unwrap_or_default();
     match check(&state, &token, TokenPurpose::Invite).await? {
-        Ok(user) => render(
-            &state,
-            &viewer,
-            &req,
-            "invite.html.j2",
-            json!({ "token": token, "name": user.display_name, "email": user.email }),
-        ),
+        Ok(user) => {
+            let ctx = invitation_context(&state, &user, &token).await?;
+            render(&state, &viewer, &req, "invite.html.j2", ctx)
+        }
         Err(problem) => token_problem(&state, &viewer, &req, problem),
     }
+}
+
+/// What the invitation page says: the address, the site role and the
+/// organisations the invitation joins, with the role in each.
+async fn invitation_context(
+    state: &AppState,
+    user: &User,
+    token: &str,
+) -> AppResult<serde_json::Value> {
+    let id = user.id;
+    let organisations = state
+        .db(move |c| leerpad_store::organisations::memberships_of(c, id))
+        .await?;
+    Ok(json!({
+        "token": token, "name": user.display_name, "email": user.email, "role": user.role,
+        "organisations": organisations.iter().map(|(o, role)| json!({ "name": o.name, "role": role.as_str() })).collect::<Vec<_>>(),
+    }))
+}
+
+/// Where someone lands after accepting an invitation: a coordinator of one
+/// organisation on its dashboard, of several on the list, anyone else on their own.
+async fn landing(state: &AppState, user: &User) -> AppResult<String> {
+    let id = user.id;
+    let coordinated = state
+        .db(move |c| leerpad_store::organisations::coordinated_by(c, id))
+        .await?;
+    Ok(match coordinated.as_slice() {
+        [] => "/".to_string(),
+        [one] => format!("/organisations/{}", one.slug),
+        _ => "/organisations".to_string(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -632,10 +660,11 @@ async fn accept_invite(
     form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
     let f = form.0;
-    let email = match check(&state, &f.token, TokenPurpose::Invite).await? {
-        Ok(u) => u.email,
+    let invited = match check(&state, &f.token, TokenPurpose::Invite).await? {
+        Ok(u) => u,
         Err(problem) => return token_problem(&state, &viewer, &req, problem),
     };
+    let email = invited.email.clone();
     let mut errors = Vec::new();
     if f.name.trim().is_empty() || f.name.chars().count() > 100 {
         errors.push("auth.invalid-name");
@@ -644,14 +673,10 @@ async fn accept_invite(
         errors.push(problem);
     }
     if !errors.is_empty() {
-        return render_status(
-            &state,
-            &viewer,
-            &req,
-            "invite.html.j2",
-            json!({ "token": f.token, "name": f.name, "email": email, "errors": errors }),
-            422,
-        );
+        let mut ctx = invitation_context(&state, &invited, &f.token).await?;
+        ctx["name"] = json!(f.name);
+        ctx["errors"] = json!(errors);
+        return render_status(&state, &viewer, &req, "invite.html.j2", ctx, 422);
     }
     let user = match consume(&state, &f.token, TokenPurpose::Invite).await? {
         Ok(user) => user,
@@ -669,7 +694,8 @@ async fn accept_invite(
             set_profile(c, id, &name, &lang)
         })
         .await?;
-    start_session(&state, &user, "/").await
+    let target = landing(&state, &user).await?;
+    start_session(&state, &user, &target).await
 }
 
 #[post("/auth/sign-out")]

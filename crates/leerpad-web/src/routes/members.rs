@@ -176,7 +176,10 @@ pub async fn invite_member(
         )
         .await?;
         let link = format!("{}/auth/invite?token={token}", state.config.base_url());
-        let ctx = json!({ "name": user.display_name, "inviter": inviter.display_name, "organisation": org.name, "link": link });
+        let ctx = json!({
+            "name": user.display_name, "inviter": inviter.display_name, "organisation": org.name,
+            "coordinator": role == MemberRole::Coordinator, "email": user.email, "link": link,
+        });
         state
             .mail
             .send(

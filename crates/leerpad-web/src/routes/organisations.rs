@@ -195,7 +195,7 @@ async fn dashboard(
     let query = query_of(&req)?;
     let page = page_of(&req);
     let now = state.clock.now();
-    let (summary, courses, groups) = {
+    let (summary, courses, groups, first_steps) = {
         let (org, query) = (org.clone(), query.clone());
         state
             .db(move |c| {
@@ -211,7 +211,16 @@ async fn dashboard(
                     .iter()
                     .map(|g| json!({ "id": g.id, "name": g.name }))
                     .collect();
-                Ok((summary, courses, groups))
+                // A new organisation's first steps, each done or not.
+                let (_, members) = organisations::members(c, org.id, 0, 0)?;
+                let assignments = organisations::assignments(c, org.id)?;
+                let first_steps = json!({
+                    "invite": members > 1,
+                    "group": !groups.is_empty(),
+                    "assign": !assignments.is_empty(),
+                    "deadline": assignments.iter().any(|a| a.deadline.is_some()),
+                });
+                Ok((summary, courses, groups, first_steps))
             })
             .await?
     };
@@ -287,6 +296,7 @@ async fn dashboard(
         "organisation.html.j2",
         json!({
             "organisation": { "slug": org.slug, "name": org.name },
+            "first_steps": first_steps,
             "courses": courses,
             "groups": groups,
             "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
