@@ -24,15 +24,26 @@ pub enum AppError {
     RateLimited,
     #[error("{0}")]
     BadRequest(String),
+    /// The database cannot be reached or cannot write just now; nothing of this
+    /// request was saved, and everything saved before is kept.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        if e.is_unavailable() {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Internal(e.to_string())
+        }
     }
 }
+
+/// Seconds a client is asked to wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
@@ -57,6 +68,7 @@ impl AppError {
             AppError::Csrf => "error.csrf",
             AppError::RateLimited => "error.rate-limited",
             AppError::BadRequest(_) => "error.bad-request",
+            AppError::Unavailable(_) => "error.unavailable",
             _ => "error.internal",
         };
         let detail = match self {
@@ -76,6 +88,7 @@ impl ResponseError for AppError {
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +103,9 @@ impl ResponseError for AppError {
         if let AppError::Internal(detail) = self {
             tracing::error!(error = %detail, "request failed");
         }
+        if let AppError::Unavailable(detail) = self {
+            tracing::warn!(error = %detail, "request failed: the database is unavailable");
+        }
         let status = self.status_code();
         let (key, detail) = self.page();
         let body = ERROR_PAGES
@@ -100,10 +116,30 @@ impl ResponseError for AppError {
                     .ok()
             })
             .unwrap_or_else(|| format!("<!doctype html><title>{status}</title><p>{self}</p>"));
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut res = HttpResponse::build(status);
+        if matches!(self, AppError::Unavailable(_)) {
+            res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        res.content_type("text/html; charset=utf-8").body(body)
     }
+}
+
+/// Middleware: every 503 tells the client when to try again, also an error page
+/// that the session middleware rendered again for the viewer.
+pub async fn retry_after(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(RETRY_AFTER_SECONDS),
+        );
+    }
+    Ok(res)
 }
 
 pub fn urlencode(s: &str) -> String {

@@ -192,7 +192,8 @@ impl SessionCache {
 }
 
 /// How long an instance trusts what it read of a learner's records in a course.
-/// Changes made through this instance are seen at once; through another, within this.
+/// Changes made through this instance are seen at once, and a learner's own changes
+/// through any instance too (see `fresh`); other changes (a coordinator's) within this.
 const LEARNER_TTL: Duration = Duration::from_secs(2);
 
 type LearnerRecords = (
@@ -201,35 +202,45 @@ type LearnerRecords = (
     Vec<(String, String, chrono::NaiveDateTime)>,
 );
 
-/// Per (user id, course id): the records and when they were read.
-type LearnerMap = HashMap<(i32, String), (LearnerRecords, Instant)>;
+/// Per (user id, course id): the records, the browser's write mark they were read
+/// under, and when they were read.
+type LearnerMap = HashMap<(i32, String), (LearnerRecords, u64, Instant)>;
 
 /// A learner's enrolment, finished items and reflections per course, as last read,
 /// so reading lessons does not ask the database on every page.
+///
+/// An entry is used only for a request carrying the write mark it was read under:
+/// every change a learner makes gives their browser a new mark (`fresh::stamp`), so
+/// after a change on any instance, every instance reads the records again.
 #[derive(Clone, Default)]
 pub struct LearnerCache {
     known: Arc<RwLock<LearnerMap>>,
 }
 
 impl LearnerCache {
-    pub fn get(&self, user_id: i32, course_id: &str) -> Option<LearnerRecords> {
+    pub fn get(&self, user_id: i32, course_id: &str, mark: u64) -> Option<LearnerRecords> {
         match self
             .known
             .read()
             .expect("learner lock")
             .get(&(user_id, course_id.to_string()))
         {
-            Some((records, at)) if at.elapsed() < LEARNER_TTL => Some(records.clone()),
+            Some((records, m, at)) if *m == mark && at.elapsed() < LEARNER_TTL => {
+                Some(records.clone())
+            }
             _ => None,
         }
     }
 
-    pub fn put(&self, user_id: i32, course_id: &str, records: LearnerRecords) {
+    pub fn put(&self, user_id: i32, course_id: &str, mark: u64, records: LearnerRecords) {
         let mut known = self.known.write().expect("learner lock");
         if known.len() > 50_000 {
-            known.retain(|_, (_, at)| at.elapsed() < LEARNER_TTL);
+            known.retain(|_, (_, _, at)| at.elapsed() < LEARNER_TTL);
         }
-        known.insert((user_id, course_id.to_string()), (records, Instant::now()));
+        known.insert(
+            (user_id, course_id.to_string()),
+            (records, mark, Instant::now()),
+        );
     }
 
     pub fn forget(&self, user_id: i32, course_id: &str) {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::progress::{after_progress, enrolled, learner_state};
+use crate::progress::{act, enrolled, learner_state};
 use crate::quiz_flow;
 use crate::routes::course::course_card;
 use crate::routes::item::attempt_seed;
@@ -65,6 +65,10 @@ impl ResponseError for ApiError {
             AppError::Csrf => "csrf",
             AppError::RateLimited => "rate_limited",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "API request failed: the database is unavailable");
+                "unavailable"
+            }
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "API request failed");
                 "internal"
@@ -72,9 +76,19 @@ impl ResponseError for ApiError {
         };
         let message = match &self.0 {
             AppError::Internal(_) => "something went wrong on our side".to_string(),
+            AppError::Unavailable(_) => {
+                "temporarily unavailable: nothing of this request was saved, nothing saved before is lost; try again shortly".to_string()
+            }
             other => other.to_string(),
         };
-        HttpResponse::build(self.status_code()).json(json!({ "error": code, "message": message }))
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self.0, AppError::Unavailable(_)) {
+            res.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                crate::error::RETRY_AFTER_SECONDS.to_string(),
+            ));
+        }
+        res.json(json!({ "error": code, "message": message }))
     }
 }
 
@@ -192,10 +206,10 @@ async fn mark_done(
         body.done,
         state.clock.now(),
     );
-    state
-        .db(move |c| learning::set_lesson_done(c, uid, &cid, &iid, done, now))
-        .await?;
-    let p = after_progress(&state, &u, &served).await?;
+    let ((), p) = act(&state, &u, &served, move |c| {
+        learning::set_lesson_done(c, uid, &cid, &iid, done, now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(
         json!({ "item": item_id, "done": done, "percent": p.percent, "complete": p.complete }),
     ))

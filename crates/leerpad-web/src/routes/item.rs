@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
-use crate::progress::{after_progress, enrolled, visit};
+use crate::progress::{act, enrolled, needs_settling, repair, visit};
 use crate::quiz_flow::{self, find_question};
 use crate::routes::course::course_card;
 use crate::state::{AppState, Served};
@@ -75,12 +75,16 @@ async fn item_page(
         &who.user,
         &course_id,
         is_lesson.then_some(item_id.as_str()),
+        crate::fresh::mark(&req),
     )
     .await?;
     let (served, enrolment, ls) = (v.served, v.enrolment, v.state);
     let (index, item) = find_item(&served, &item_id)?;
     let (prev, next) = neighbours(&served, index);
     let p = progress(&served.course, &ls);
+    if needs_settling(&served.course, p.complete, &enrolment, None) {
+        repair(&state, &who.user, &served).await;
+    }
     let module = served
         .course
         .modules
@@ -120,9 +124,17 @@ async fn item_page(
         }
         ItemBody::Quiz(quiz) => {
             let (cid, iid) = (course_id.clone(), item_id.clone());
-            let attempts = state
+            let mut attempts = state
                 .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
                 .await?;
+            if let Some(stuck) = attempts.iter().find(|a| a.submitted_at.is_none()) {
+                if quiz_flow::finish_if_answered(&state, &who.user, stuck, quiz).await {
+                    let (cid, iid) = (course_id.clone(), item_id.clone());
+                    attempts = state
+                        .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
+                        .await?;
+                }
+            }
             let open = attempts
                 .iter()
                 .rev()
@@ -185,10 +197,10 @@ async fn mark_done(
         item_id.clone(),
         state.clock.now(),
     );
-    state
-        .db(move |c| learning::set_lesson_done(c, uid, &cid, &iid, done, now))
-        .await?;
-    let p = after_progress(&state, &who.user, &served).await?;
+    let ((), p) = act(&state, &who.user, &served, move |c| {
+        learning::set_lesson_done(c, uid, &cid, &iid, done, now)
+    })
+    .await?;
     let (_, next) = neighbours(&served, index);
     let target = match (done, next) {
         _ if p.complete && done => format!("/courses/{course_id}"),
@@ -233,11 +245,13 @@ async fn save_reflection(
         state.clock.now(),
     );
     state
-        .db(move |c| -> StoreResult<()> {
-            learning::save_reflection(c, uid, &cid, &rid, answer.trim(), now)?;
-            learning::record_activity(c, uid, &cid, now)
+        .db(move |c| {
+            learning::in_enrolment(c, uid, &cid, now, |c| {
+                learning::save_reflection(c, uid, &cid, &rid, answer.trim(), now)
+            })
         })
         .await?;
+    state.learners.forget(who.user.id, &course_id);
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}?notice=saved#reflection-{reflection_id}"
     )))
@@ -301,9 +315,14 @@ async fn attempt_page(
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id, attempt_id) = path.into_inner();
     enrolled(&state, &who.user, &course_id).await?;
-    let (attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
+    let (mut attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
     let quiz = quiz_of(&served, &item_id)?;
     let (_, item) = find_item(&served, &item_id)?;
+    if quiz_flow::finish_if_answered(&state, &who.user, &attempt, quiz).await {
+        attempt = own_attempt(&state, &who, &course_id, &item_id, attempt_id)
+            .await?
+            .0;
+    }
     let answers = state.db(move |c| learning::answers(c, attempt_id)).await?;
     let ids = attempt.questions();
     let seed = attempt_seed(&attempt);
@@ -587,10 +606,12 @@ async fn start_run(
     );
     state
         .db(move |c| -> StoreResult<Run> {
-            learning::record_activity(c, uid, &cid, now)?;
-            learning::start_run(c, uid, &cid, &iid, vid, &start, now)
+            learning::in_enrolment(c, uid, &cid, now, |c| {
+                learning::start_run(c, uid, &cid, &iid, vid, &start, now)
+            })
         })
         .await?;
+    state.learners.forget(who.user.id, &course_id);
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}#scenario"
     )))
@@ -645,14 +666,12 @@ async fn choose(
             .unwrap_or_default()
     });
     let (rid, now) = (run.id, state.clock.now());
-    let ended = outcome.is_some();
-    state
-        .db(move |c| learning::advance_run(c, rid, &before, &after, &step, outcome.as_deref(), now))
-        .await?;
-    if ended {
-        let current = state.courses.current(&state, &course_id).await?;
-        after_progress(&state, &who.user, &current).await?;
-    }
+    // The step, and when it ends the run, the progress that follows: one transaction.
+    let current = state.courses.current(&state, &course_id).await?;
+    act(&state, &who.user, &current, move |c| {
+        learning::advance_run(c, rid, &before, &after, &step, outcome.as_deref(), now)
+    })
+    .await?;
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}?feedback=1#scenario"
     )))

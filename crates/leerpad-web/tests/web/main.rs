@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod authorization;
+mod connections;
 mod coordinators;
 mod digest;
 mod learning;
