@@ -186,7 +186,7 @@ pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 /// A pool of connections to one database, migrated to the current schema.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConnection>>,
+    pub(crate) pool: Pool<ConnectionManager<DbConnection>>,
     backend: Backend,
     url: DbUrl,
     /// Since when the database has not answered (the last failed try), if it has not.

@@ -7,7 +7,7 @@ use leerpad_core::{AcceptedAnswer, Course, Id, ItemBody, Question, QuestionKind}
 use leerpad_store::learning;
 use support::{test_app, Browser, TestApp};
 
-async fn learner<S, B>(app: &TestApp<S>, email: &str, enrol: bool) -> Browser
+pub(crate) async fn learner<S, B>(app: &TestApp<S>, email: &str, enrol: bool) -> Browser
 where
     S: actix_web::dev::Service<
         actix_http::Request,
@@ -28,13 +28,13 @@ where
     b
 }
 
-fn course() -> Course {
+pub(crate) fn course() -> Course {
     leerpad_compiler::compile_paths(&[support::showcase_dir()])
         .courses
         .remove(0)
 }
 
-fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
+pub(crate) fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
     course
         .items()
         .filter_map(|(_, i)| match &i.body {
@@ -47,7 +47,7 @@ fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
 }
 
 /// Form fields answering `q` right or wrong.
-fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
+pub(crate) fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
     let mut f = vec![("question".to_string(), q.id.to_string())];
     match &q.answer {
         QuestionKind::SingleChoice { options } => {
@@ -89,7 +89,7 @@ fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
     f
 }
 
-fn field(body: &str, name: &str) -> Option<String> {
+pub(crate) fn field(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker)? + marker.len();
     Some(body[start..].split('"').next()?.to_string())
@@ -97,7 +97,7 @@ fn field(body: &str, name: &str) -> Option<String> {
 
 /// Takes one attempt of quiz `item`, answering every question right or wrong;
 /// returns the result page.
-async fn take_quiz<S, B>(
+pub(crate) async fn take_quiz<S, B>(
     app: &TestApp<S>,
     b: &mut Browser,
     item: &str,

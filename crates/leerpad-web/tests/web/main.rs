@@ -12,6 +12,7 @@ mod authorization;
 mod connections;
 mod coordinators;
 mod digest;
+mod faults;
 mod learning;
 mod nudges;
 mod privacy;
