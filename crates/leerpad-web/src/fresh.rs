@@ -8,7 +8,9 @@
 //! *write mark* in a cookie, set on the response, after the change was committed.
 //! A cached copy is used only for requests carrying the mark it was read under: the
 //! next page after a change, from whichever instance, reads the database again.
-//! Requests that only read keep the mark, and the cache keeps serving them.
+//! Requests that only read keep the mark, and the cache keeps serving them. The
+//! same goes for the sessions an instance trusts for a few seconds
+//! (`state::SessionCache`), which hold the learner's name and language.
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
@@ -25,7 +27,12 @@ pub const WRITE_MARK_COOKIE: &str = "lp_w";
 
 /// The write mark a request carries (0: none yet).
 pub fn mark(req: &HttpRequest) -> u64 {
-    req.cookie(WRITE_MARK_COOKIE)
+    mark_of(req.cookie(WRITE_MARK_COOKIE))
+}
+
+/// The write mark in the cookie, if the request had one (0: none yet).
+pub fn mark_of(cookie: Option<Cookie<'_>>) -> u64 {
+    cookie
         .and_then(|c| u64::from_str_radix(c.value(), 16).ok())
         .unwrap_or(0)
 }
@@ -39,9 +46,10 @@ pub async fn stamp(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && req.cookie(SESSION_COOKIE).is_some();
-    let secure = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.config.secure_cookies());
+    let secure = changes
+        && req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|s| s.config.secure_cookies());
     let mut res = next.call(req).await?;
     let status = res.status();
     if changes && (status.is_success() || status.is_redirection()) {

@@ -154,29 +154,32 @@ impl ActivityThrottle {
 
 /// How long an instance trusts a session it has checked. Signing out, a new password
 /// or disabling an account ends sessions on this instance at once, and on other
-/// instances within this time.
+/// instances within this time. A person's own changes (their name, their language)
+/// show on every instance at once: an entry is used only for requests carrying the
+/// write mark it was read under (see `fresh`).
 const SESSION_TTL: Duration = Duration::from_secs(5);
 
-/// Sessions recently found live in the database, with their user.
+/// Sessions recently found live in the database, with their user and the write
+/// mark of the request that read them.
 #[derive(Clone, Default)]
 pub struct SessionCache {
-    live: Arc<RwLock<HashMap<String, (leerpad_store::accounts::User, Instant)>>>,
+    live: Arc<RwLock<HashMap<String, (leerpad_store::accounts::User, u64, Instant)>>>,
 }
 
 impl SessionCache {
-    pub fn get(&self, session_id: &str) -> Option<leerpad_store::accounts::User> {
+    pub fn get(&self, session_id: &str, mark: u64) -> Option<leerpad_store::accounts::User> {
         match self.live.read().expect("session lock").get(session_id) {
-            Some((user, at)) if at.elapsed() < SESSION_TTL => Some(user.clone()),
+            Some((user, m, at)) if *m == mark && at.elapsed() < SESSION_TTL => Some(user.clone()),
             _ => None,
         }
     }
 
-    pub fn put(&self, session_id: &str, user: leerpad_store::accounts::User) {
+    pub fn put(&self, session_id: &str, mark: u64, user: leerpad_store::accounts::User) {
         let mut live = self.live.write().expect("session lock");
         if live.len() > 50_000 {
-            live.retain(|_, (_, at)| at.elapsed() < SESSION_TTL);
+            live.retain(|_, (_, _, at)| at.elapsed() < SESSION_TTL);
         }
-        live.insert(session_id.to_string(), (user, Instant::now()));
+        live.insert(session_id.to_string(), (user, mark, Instant::now()));
     }
 
     /// Forgets one session, or (with `user_id`) every session of a user.
@@ -186,7 +189,7 @@ impl SessionCache {
             live.remove(sid);
         }
         if let Some(uid) = user_id {
-            live.retain(|_, (u, _)| u.id != uid);
+            live.retain(|_, (u, _, _)| u.id != uid);
         }
     }
 }

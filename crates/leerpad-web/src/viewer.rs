@@ -128,13 +128,14 @@ pub async fn resolve(
     let (user, session_id) = match req.cookie(SESSION_COOKIE) {
         Some(cookie) => match state.keys.verify_session(cookie.value()) {
             Some(claims) if claims.exp > now.and_utc().timestamp() => {
-                let user = match state.sessions.get(&claims.sid) {
+                let mark = crate::fresh::mark_of(req.cookie(crate::fresh::WRITE_MARK_COOKIE));
+                let user = match state.sessions.get(&claims.sid, mark) {
                     Some(u) => Some(u),
                     None => {
                         let sid = claims.sid.clone();
                         let found = state.db(move |c| session_user(c, &sid, now)).await?;
                         if let Some(u) = &found {
-                            state.sessions.put(&claims.sid, u.clone());
+                            state.sessions.put(&claims.sid, mark, u.clone());
                         }
                         found
                     }

@@ -293,6 +293,20 @@ async fn a_learner_sees_their_own_change_on_every_instance() {
             page.assert_status(200);
             assert!(page.body.contains(&text), "round {round}: {}", page.body);
         }
+        // The same for the learner's account: a language chosen through one
+        // instance is the next page's language on the other (which knew the
+        // session, with the learner's old language, from a moment ago).
+        b.get(&b_app.service, lesson).await.assert_status(200);
+        b.submit(
+            &a.service,
+            lesson,
+            "/language",
+            &[("lang", "en"), ("next", lesson)],
+        )
+        .await
+        .assert_status(303);
+        let page = b.get(&b_app.service, lesson).await;
+        assert!(page.body.contains("<html lang=\"en\""), "{}", page.body);
     }
 }
 
