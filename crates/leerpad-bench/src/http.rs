@@ -112,17 +112,18 @@ impl Browser {
         )
     }
 
-    /// Sends a request, reconnecting once when a kept-alive connection turns out
-    /// closed before anything came back.
+    /// Sends a request. A GET is sent again on a new connection when a kept-alive
+    /// one turns out closed; anything else is not, as browsers do: the server may
+    /// have done it before the connection dropped.
     pub fn request(
         &mut self,
         method: &str,
         path: &str,
         body: Option<(&str, &[u8], Option<&str>)>,
     ) -> std::io::Result<Response> {
-        let reused = self.conn.is_some();
+        let retry = self.conn.is_some() && method == "GET";
         match self.try_request(method, path, body) {
-            Err(e) if reused && e.kind() != std::io::ErrorKind::TimedOut => {
+            Err(e) if retry && e.kind() != std::io::ErrorKind::TimedOut => {
                 let _ = e;
                 self.conn = None;
                 self.try_request(method, path, body)

@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use leerpad_core::{AcceptedAnswer, Course, ItemBody, Question, QuestionKind};
+use leerpad_core::grading::example_answer;
+use leerpad_core::{Course, ItemBody, Question};
 use leerpad_store::accounts::{self, NewUser, TokenPurpose};
 use leerpad_store::schema::{lesson_progress, quiz_answers, quiz_attempts, reflections};
 use leerpad_store::Db;
@@ -145,13 +146,43 @@ impl Stats {
     }
 }
 
+/// What was written to one place: the last value the server acknowledged, and
+/// the values sent after it that got no answer at all (the server went away): those
+/// may or may not have been stored. A value answered with an error was not stored.
+#[derive(Debug, Clone)]
+pub struct Written<T> {
+    pub acknowledged: Option<T>,
+    pub unanswered: Vec<T>,
+}
+
+impl<T> Default for Written<T> {
+    fn default() -> Self {
+        Written {
+            acknowledged: None,
+            unanswered: Vec::new(),
+        }
+    }
+}
+
+impl<T: PartialEq> Written<T> {
+    fn acknowledge(&mut self, value: T) {
+        self.acknowledged = Some(value);
+        self.unanswered.clear();
+    }
+
+    /// Whether `stored` is what the database may hold after these writes.
+    pub fn allows(&self, stored: Option<&T>) -> bool {
+        stored == self.acknowledged.as_ref() || stored.is_some_and(|s| self.unanswered.contains(s))
+    }
+}
+
 /// Writes the server acknowledged (answered with a success or a redirect).
 #[derive(Default, Debug, Clone)]
 pub struct Ledger {
-    /// Per lesson, the last acknowledged "done" or "not done".
-    pub done: BTreeMap<String, bool>,
-    /// Per reflection prompt, the last acknowledged answer.
-    pub reflections: BTreeMap<String, String>,
+    /// Per lesson, whether it is done.
+    pub done: BTreeMap<String, Written<bool>>,
+    /// Per reflection prompt, its answer.
+    pub reflections: BTreeMap<String, Written<String>>,
     /// (attempt, question) of every acknowledged answer.
     pub answers: Vec<(i32, String)>,
     /// Every attempt the server said it started.
@@ -168,6 +199,8 @@ pub struct Learner {
     rng: Rng,
     open_attempt: Option<(i32, String)>,
     writes: u64,
+    /// Whether the last request got no answer at all.
+    unanswered: bool,
 }
 
 impl Learner {
@@ -209,6 +242,7 @@ impl Learner {
             rng: Rng(seed | 1),
             open_attempt: None,
             writes: 0,
+            unanswered: false,
         })
     }
 
@@ -249,6 +283,10 @@ impl Learner {
                 b.cookies = cookies.clone();
             }
         }
+        // A refused connection reached no server: nothing was stored.
+        self.unanswered = res
+            .as_ref()
+            .is_err_and(|e| e.kind() != std::io::ErrorKind::ConnectionRefused);
         match res {
             Ok(r) if r.ok() => Some(r),
             Ok(r) => {
@@ -294,10 +332,11 @@ impl Learner {
             let csrf = self.csrf.clone();
             let path = format!("/courses/{course}/{lesson}/done");
             let value = if done { "1" } else { "0" };
-            if let Some(res) = self.call(i, |b| {
+            let res = self.call(i, |b| {
                 b.post_form(&path, &[("csrf", &csrf), ("done", value)])
-            }) {
-                self.ledger.done.insert(lesson, done);
+            });
+            self.record_done(lesson, done, res.is_some());
+            if let Some(res) = res {
                 self.follow(&res);
             }
         } else if roll < 80 {
@@ -313,10 +352,19 @@ impl Learner {
                     plan.lessons[self.rng.below(plan.lessons.len() as u64) as usize].clone();
                 let path = format!("/api/v1/courses/{course}/items/{lesson}/done");
                 let body = serde_json::json!({ "done": true });
-                if self.call(i, |b| b.post_json(&path, &body, &csrf)).is_some() {
-                    self.ledger.done.insert(lesson, true);
-                }
+                let answered = self.call(i, |b| b.post_json(&path, &body, &csrf)).is_some();
+                self.record_done(lesson, true, answered);
             }
+        }
+    }
+
+    /// A lesson marked done or not: acknowledged, or sent without an answer.
+    fn record_done(&mut self, lesson: String, done: bool, acknowledged: bool) {
+        let w = self.ledger.done.entry(lesson).or_default();
+        if acknowledged {
+            w.acknowledge(done);
+        } else if self.unanswered {
+            w.unanswered.push(done);
         }
     }
 
@@ -334,9 +382,17 @@ impl Learner {
         let Some(res) = self.call(i, |b| {
             b.post_form(&path, &[("csrf", &csrf), ("answer", &text)])
         }) else {
+            if self.unanswered {
+                let w = self.ledger.reflections.entry(prompt).or_default();
+                w.unanswered.push(text);
+            }
             return;
         };
-        self.ledger.reflections.insert(prompt, text.clone());
+        self.ledger
+            .reflections
+            .entry(prompt)
+            .or_default()
+            .acknowledge(text.clone());
         // The page after saving, from any instance, shows the learner's own text.
         if let Some(page) = self.follow(&res) {
             if !page.body.contains(&text) {
@@ -381,7 +437,7 @@ impl Learner {
             ("csrf".to_string(), csrf),
             ("question".to_string(), qid.clone()),
         ];
-        form.extend(answer_fields(question, right));
+        form.extend(leerpad_web::answer_form(&example_answer(question, right)));
         let fields: Vec<(&str, &str)> =
             form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let path = format!("{url}/answer");
@@ -398,49 +454,6 @@ fn other(res: &Response, what: &str) -> std::io::Error {
         res.status,
         res.body.chars().take(300).collect::<String>()
     ))
-}
-
-/// The answer form's fields for `q`, right or wrong.
-pub fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
-    let mut f = Vec::new();
-    match &q.answer {
-        QuestionKind::SingleChoice { options } => {
-            let i = options.iter().position(|o| o.correct == right).unwrap_or(0);
-            f.push(("value".into(), i.to_string()));
-        }
-        QuestionKind::MultipleResponse { options } => {
-            for (i, o) in options.iter().enumerate() {
-                if o.correct == right {
-                    f.push(("choices".into(), i.to_string()));
-                }
-            }
-        }
-        QuestionKind::TrueFalse { answer, .. } => {
-            f.push(("value".into(), (*answer == right).to_string()))
-        }
-        QuestionKind::Matching { pairs, .. } => {
-            let n = pairs.len();
-            for i in 0..n {
-                let pick = if right { i } else { (i + 1) % n };
-                f.push((format!("slot{i}"), pick.to_string()));
-            }
-        }
-        QuestionKind::Ordering { items_html, .. } => {
-            let n = items_html.len();
-            for p in 0..n {
-                let pick = if right { p } else { n - 1 - p };
-                f.push((format!("slot{p}"), pick.to_string()));
-            }
-        }
-        QuestionKind::ShortAnswer { accept, .. } => {
-            let text = match (accept.first(), right) {
-                (Some(AcceptedAnswer::Exact(s)), true) => s.clone(),
-                _ => "iets heel anders".to_string(),
-            };
-            f.push(("value".into(), text));
-        }
-    }
-    f
 }
 
 /// Keeps `learners` busy until `until`, each in its own thread, pausing a random
@@ -497,10 +510,13 @@ pub fn verify(db: &Db, course_id: &str, learners: &[Learner]) -> Verified {
             .map(|(i, at)| (i, at.is_some()))
             .collect();
         for (lesson, want) in &l.ledger.done {
-            out.writes += 1;
-            if done.get(lesson).copied().unwrap_or(false) != *want {
+            out.writes += usize::from(want.acknowledged.is_some());
+            let stored = done.get(lesson).copied().unwrap_or(false);
+            // Not done is also what a lesson never marked is.
+            let allowed = want.allows(Some(&stored)) || (!stored && want.acknowledged.is_none());
+            if !allowed {
                 out.missing
-                    .push(format!("{}: lesson {lesson} done = {want}", l.email));
+                    .push(format!("{}: lesson {lesson} done: {want:?}", l.email));
             }
         }
         let saved: BTreeMap<String, String> = reflections::table
@@ -512,8 +528,8 @@ pub fn verify(db: &Db, course_id: &str, learners: &[Learner]) -> Verified {
             .into_iter()
             .collect();
         for (prompt, text) in &l.ledger.reflections {
-            out.writes += 1;
-            if saved.get(prompt) != Some(text) {
+            out.writes += usize::from(text.acknowledged.is_some());
+            if !text.allows(saved.get(prompt)) {
                 out.missing
                     .push(format!("{}: reflection {prompt}", l.email));
             }

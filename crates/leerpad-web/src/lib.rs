@@ -35,6 +35,7 @@ use leerpad_store::Db;
 pub use clock::Clock;
 pub use config::{Config, Registration};
 pub use mail::Waker;
+pub use routes::item::answer_form;
 pub use security::{random_token, token_hash};
 pub use state::AppState;
 

@@ -159,11 +159,13 @@ impl ActivityThrottle {
 /// write mark it was read under (see `fresh`).
 const SESSION_TTL: Duration = Duration::from_secs(5);
 
-/// Sessions recently found live in the database, with their user and the write
-/// mark of the request that read them.
+/// Per session id: its user, the write mark of the request that read it, and when.
+type SessionMap = HashMap<String, (leerpad_store::accounts::User, u64, Instant)>;
+
+/// Sessions recently found live in the database, with their user.
 #[derive(Clone, Default)]
 pub struct SessionCache {
-    live: Arc<RwLock<HashMap<String, (leerpad_store::accounts::User, u64, Instant)>>>,
+    live: Arc<RwLock<SessionMap>>,
 }
 
 impl SessionCache {

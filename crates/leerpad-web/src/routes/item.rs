@@ -503,6 +503,28 @@ fn question_view(q: &Question, seed: u64, shuffle: bool, answer: Option<&Answer>
     json!({ "id": q.id, "prompt_html": q.prompt_html, "points": q.points, "kind": kind, "options": options })
 }
 
+/// The fields of the answer form that post `answer` (what [`parse_answer`] reads),
+/// for clients that fill in the form: tests and the load benchmark.
+pub fn answer_form(answer: &Answer) -> Vec<(String, String)> {
+    let slots = |picks: &[usize]| -> Vec<(String, String)> {
+        picks
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("slot{i}"), p.to_string()))
+            .collect()
+    };
+    match answer {
+        Answer::Choice(i) => vec![("value".into(), i.to_string())],
+        Answer::Choices(all) => all
+            .iter()
+            .map(|i| ("choices".to_string(), i.to_string()))
+            .collect(),
+        Answer::Bool(b) => vec![("value".into(), b.to_string())],
+        Answer::Matching(picks) | Answer::Ordering(picks) => slots(picks),
+        Answer::Text(t) => vec![("value".into(), t.clone())],
+    }
+}
+
 /// Reads the learner's answer from the form, by question type.
 fn parse_answer(q: &Question, form: &AnswerForm) -> Result<Answer, String> {
     let index = |s: &str| {

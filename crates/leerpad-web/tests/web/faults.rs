@@ -82,6 +82,29 @@ fn all_but_the_last_lesson(state: &AppState, uid: i32) {
     learning::advance_run(&mut c, run.id, "[]", "[0]", "einde", Some("good"), now()).unwrap();
 }
 
+/// Posts `form` to `path` twice at the same moment from one browser (both answered
+/// with a redirect, as one would be).
+async fn twice_at_once<S, B>(
+    app: &S,
+    b: &Browser,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (support::Page, support::Page)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let (mut b1, mut b2) = (b.clone(), b.clone());
+    let (r1, r2) = tokio::join!(b1.post(app, path, form), b2.post(app, path, form));
+    r1.assert_status(303);
+    r2.assert_status(303);
+    (r1, r2)
+}
+
 /// Two identical requests at the same moment (a double click, two tabs): starting
 /// a quiz, a scenario, registering, completing the course with its last lesson.
 /// Each creates one thing, on SQLite and on PostgreSQL, however they interleave.
@@ -100,21 +123,13 @@ async fn a_double_submission_does_one_thing() {
                 .csrf();
             let form = [("csrf", csrf.as_str())];
 
-            let (mut b1, mut b2) = (b.clone(), b.clone());
-            let (r1, r2) = tokio::join!(
-                b1.post(
-                    &app.service,
-                    "/courses/showcase/toets-basis/attempts",
-                    &form
-                ),
-                b2.post(
-                    &app.service,
-                    "/courses/showcase/toets-basis/attempts",
-                    &form
-                ),
-            );
-            r1.assert_status(303);
-            r2.assert_status(303);
+            let (r1, r2) = twice_at_once(
+                &app.service,
+                &b,
+                "/courses/showcase/toets-basis/attempts",
+                &form,
+            )
+            .await;
             assert_eq!(r1.location, r2.location, "{backend}: the same attempt");
             assert_eq!(
                 count_attempts(&app.state, uid, "toets-basis"),
@@ -122,13 +137,13 @@ async fn a_double_submission_does_one_thing() {
                 "{backend}"
             );
 
-            let (mut b1, mut b2) = (b.clone(), b.clone());
-            let (r1, r2) = tokio::join!(
-                b1.post(&app.service, "/courses/showcase/verhit-debat/runs", &form),
-                b2.post(&app.service, "/courses/showcase/verhit-debat/runs", &form),
-            );
-            r1.assert_status(303);
-            r2.assert_status(303);
+            twice_at_once(
+                &app.service,
+                &b,
+                "/courses/showcase/verhit-debat/runs",
+                &form,
+            )
+            .await;
             let mut c = app.state.db.conn().unwrap();
             let runs: i64 = scenario_runs::table
                 .filter(scenario_runs::user_id.eq(uid))
@@ -141,13 +156,7 @@ async fn a_double_submission_does_one_thing() {
             // The last lesson marked done twice at once: one completion, one
             // certificate, both requests answered.
             all_but_the_last_lesson(&app.state, uid);
-            let (mut b1, mut b2) = (b.clone(), b.clone());
-            let (r1, r2) = tokio::join!(
-                b1.post(&app.service, "/courses/showcase/verder/done", &form),
-                b2.post(&app.service, "/courses/showcase/verder/done", &form),
-            );
-            r1.assert_status(303);
-            r2.assert_status(303);
+            twice_at_once(&app.service, &b, "/courses/showcase/verder/done", &form).await;
             let mut c = app.state.db.conn().unwrap();
             let certs: i64 = certificates::table
                 .filter(certificates::user_id.eq(uid))
@@ -175,13 +184,7 @@ async fn a_double_submission_does_one_thing() {
             ("email", "dubbel@example.org"),
             ("password", support::PASSWORD),
         ];
-        let (mut b1, mut b2) = (b.clone(), b.clone());
-        let (r1, r2) = tokio::join!(
-            b1.post(&app.service, "/auth/register", &form),
-            b2.post(&app.service, "/auth/register", &form),
-        );
-        r1.assert_status(303);
-        r2.assert_status(303);
+        twice_at_once(&app.service, &b, "/auth/register", &form).await;
         let mut c = app.state.db.conn().unwrap();
         let accounts: i64 = users::table
             .filter(users::email.eq("dubbel@example.org"))
@@ -246,26 +249,7 @@ async fn a_half_done_step_is_repaired_when_the_learner_opens_the_page() {
 
 /// The answer as the server stores it, for a correct answer to `q`.
 fn stored_answer(q: &leerpad_core::Question) -> String {
-    use leerpad_core::grading::Answer;
-    use leerpad_core::{AcceptedAnswer, QuestionKind};
-    let answer = match &q.answer {
-        QuestionKind::SingleChoice { options } => {
-            Answer::Choice(options.iter().position(|o| o.correct).unwrap())
-        }
-        QuestionKind::MultipleResponse { options } => {
-            Answer::Choices((0..options.len()).filter(|&i| options[i].correct).collect())
-        }
-        QuestionKind::TrueFalse { answer, .. } => Answer::Bool(*answer),
-        QuestionKind::Matching { pairs, .. } => Answer::Matching((0..pairs.len()).collect()),
-        QuestionKind::Ordering { items_html, .. } => {
-            Answer::Ordering((0..items_html.len()).collect())
-        }
-        QuestionKind::ShortAnswer { accept, .. } => match &accept[0] {
-            AcceptedAnswer::Exact(s) => Answer::Text(s.clone()),
-            other => panic!("{other:?}"),
-        },
-    };
-    serde_json::to_string(&answer).unwrap()
+    serde_json::to_string(&leerpad_core::grading::example_answer(q, true)).unwrap()
 }
 
 /// Two instances on one database, no sticky sessions: a reflection saved through

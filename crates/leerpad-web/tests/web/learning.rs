@@ -3,7 +3,8 @@
 
 use crate::support;
 
-use leerpad_core::{AcceptedAnswer, Course, Id, ItemBody, Question, QuestionKind};
+use leerpad_core::grading::example_answer;
+use leerpad_core::{Course, Id, ItemBody, Question, QuestionKind};
 use leerpad_store::learning;
 use support::{test_app, Browser, TestApp};
 
@@ -49,43 +50,7 @@ pub(crate) fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
 /// Form fields answering `q` right or wrong.
 pub(crate) fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
     let mut f = vec![("question".to_string(), q.id.to_string())];
-    match &q.answer {
-        QuestionKind::SingleChoice { options } => {
-            let i = options.iter().position(|o| o.correct == right).unwrap();
-            f.push(("value".into(), i.to_string()));
-        }
-        QuestionKind::MultipleResponse { options } => {
-            for (i, o) in options.iter().enumerate() {
-                if o.correct == right {
-                    f.push(("choices".into(), i.to_string()));
-                }
-            }
-        }
-        QuestionKind::TrueFalse { answer, .. } => {
-            f.push(("value".into(), (*answer == right).to_string()))
-        }
-        QuestionKind::Matching { pairs, .. } => {
-            let n = pairs.len();
-            for i in 0..n {
-                let pick = if right { i } else { (i + 1) % n };
-                f.push((format!("slot{i}"), pick.to_string()));
-            }
-        }
-        QuestionKind::Ordering { items_html, .. } => {
-            let n = items_html.len();
-            for p in 0..n {
-                let pick = if right { p } else { n - 1 - p };
-                f.push((format!("slot{p}"), pick.to_string()));
-            }
-        }
-        QuestionKind::ShortAnswer { accept, .. } => {
-            let text = match (&accept[0], right) {
-                (AcceptedAnswer::Exact(s), true) => s.clone(),
-                _ => "iets heel anders".to_string(),
-            };
-            f.push(("value".into(), text));
-        }
-    }
+    f.extend(leerpad_web::answer_form(&example_answer(q, right)));
     f
 }
 
