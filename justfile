@@ -41,6 +41,11 @@ test-postgres:
 bench-web:
     bash crates/leerpad-bench/bench-web.sh
 
+# Learners under load: 200 for 60 s on SQLite (reading, marking done, answering, reflecting,
+# the JSON API), compressed; then every acknowledged write is checked in the database.
+bench-load *args:
+    bash crates/leerpad-bench/bench-load.sh {{args}}
+
 # Email nudges: the runner over 100,000 generated enrolments on SQLite (time, peak memory).
 bench-nudges *args:
     cargo run --release --quiet -p leerpad-bench --bin leerpad-bench-nudges -- {{args}}

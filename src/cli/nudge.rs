@@ -70,7 +70,8 @@ fn run_once(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.nudge_max_per_run = max;
     }
     config.validate()?;
-    let db = Db::open(&config.database_url()).context("cannot open the database")?;
+    let db = Db::open_options(&config.database_url(), config.db_options())
+        .context("cannot open the database")?;
     let runner = NudgeRunner::from_config(&config, db)?;
     let report = runner.run(chrono::Utc::now().naive_utc(), args.dry_run)?;
     match args.format {

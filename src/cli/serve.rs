@@ -36,7 +36,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
     tracing::info!(?config, "starting");
     private_data(&config.data_dir)?;
-    let db = Db::open(&config.database_url()).context("cannot open the database")?;
+    let db = Db::open_options(&config.database_url(), config.db_options())
+        .context("cannot open the database")?;
     if config.publish_on_start {
         publish_courses(&config, &db);
     }

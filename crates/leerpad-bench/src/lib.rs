@@ -1,5 +1,11 @@
 //! What the benchmark programs share: a deterministic random generator, SQLite
-//! batch inserts, and reading the process's memory use.
+//! batch inserts, and reading the process's memory use; and for the load
+//! benchmark and the process tests, an HTTP client (`http`), learners at work
+//! (`load`) and `leerpad serve` as a process (`server`).
+
+pub mod http;
+pub mod load;
+pub mod server;
 
 use diesel::QueryResult;
 use leerpad_store::DbConnection;

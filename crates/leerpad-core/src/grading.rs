@@ -601,6 +601,39 @@ pub fn attempts_left(quiz: &Quiz, used: u32) -> Option<u32> {
     quiz.max_attempts.map(|max| max.saturating_sub(used))
 }
 
+/// An answer to `q` that grading marks right, or with `right = false` wrong, as
+/// tests, benchmarks and demonstrations give it. A short answer is right when the
+/// question accepts a literal text (its first); with only patterns it is wrong.
+pub fn example_answer(q: &Question, right: bool) -> Answer {
+    match &q.answer {
+        QuestionKind::SingleChoice { options } => {
+            Answer::Choice(options.iter().position(|o| o.correct == right).unwrap_or(0))
+        }
+        QuestionKind::MultipleResponse { options } => Answer::Choices(
+            (0..options.len())
+                .filter(|&i| options[i].correct == right)
+                .collect(),
+        ),
+        QuestionKind::TrueFalse { answer, .. } => Answer::Bool(*answer == right),
+        QuestionKind::Matching { pairs, .. } => {
+            let n = pairs.len();
+            Answer::Matching(
+                (0..n)
+                    .map(|i| if right { i } else { (i + 1) % n })
+                    .collect(),
+            )
+        }
+        QuestionKind::Ordering { items_html, .. } => {
+            let n = items_html.len();
+            Answer::Ordering((0..n).map(|p| if right { p } else { n - 1 - p }).collect())
+        }
+        QuestionKind::ShortAnswer { accept, .. } => match (accept.first(), right) {
+            (Some(AcceptedAnswer::Exact(s)), true) => Answer::Text(s.clone()),
+            _ => Answer::Text("iets heel anders".to_string()),
+        },
+    }
+}
+
 /// Whether a learner who has used `used` attempts may start another one.
 pub fn may_attempt(quiz: &Quiz, used: u32) -> bool {
     attempts_left(quiz, used) != Some(0)

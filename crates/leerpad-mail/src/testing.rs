@@ -5,7 +5,9 @@
 //! LOGIN accepting anything, MAIL FROM, RCPT TO, DATA with dot-unstuffing, RSET,
 //! NOOP, QUIT), keeps every message it accepts, and can simulate trouble: stop and
 //! restart on the same port (an outage), answer `451` to every `MAIL FROM`
-//! (a temporary failure), or `550` to chosen recipients (a permanent one).
+//! (a temporary failure), `550` to chosen recipients (a permanent one), or keep
+//! a message and hang up before answering it (an ambiguous failure: the client
+//! cannot know whether it was delivered).
 //!
 //! ```no_run
 //! # async fn t() {
@@ -109,6 +111,8 @@ struct Shared {
     temporary_failure: Mutex<bool>,
     rejected: Mutex<HashSet<String>>,
     credentials: Mutex<Vec<(String, String)>>,
+    /// How many more messages to keep and then hang up on without an answer.
+    hang_up_after_data: Mutex<usize>,
 }
 
 /// A test SMTP server on `127.0.0.1`; stops when dropped.
@@ -228,6 +232,13 @@ impl SmtpServer {
             .lock()
             .unwrap()
             .insert(address.to_ascii_lowercase());
+    }
+
+    /// The next `n` messages are kept (they arrive) but the connection is closed
+    /// right after the message's final dot, before the server's answer: the
+    /// client sees the connection drop and cannot tell whether it was delivered.
+    pub fn hang_up_after_data(&self, n: usize) {
+        *self.shared.hang_up_after_data.lock().unwrap() = n;
     }
 
     /// Usernames and passwords clients authenticated with.
@@ -406,6 +417,15 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                         messages.len()
                     };
                     shared.arrived.notify_waiters();
+                    let hang_up = {
+                        let mut left = shared.hang_up_after_data.lock().unwrap();
+                        let hang_up = *left > 0;
+                        *left = left.saturating_sub(1);
+                        hang_up
+                    };
+                    if hang_up {
+                        return Ok(());
+                    }
                     format!("250 2.0.0 OK queued as {n}\r\n")
                 }
             }

@@ -329,12 +329,30 @@ impl Mailer {
     /// The message as it would be sent: `multipart/alternative` (text, then HTML)
     /// or text only, with the extra headers.
     pub fn build(&self, recipient: &str, msg: &StoredMessage) -> Result<Message, SendError> {
+        self.build_with_id(recipient, msg, None)
+    }
+
+    /// The Message-ID of the email queued under outbox key `key`: the same on every
+    /// attempt and on every instance, so that when an attempt's outcome was unknown
+    /// (the connection dropped after the whole message, before the server's answer)
+    /// and it is sent again, the receiving systems can recognise the copy.
+    pub fn message_id(&self, key: &str) -> String {
+        let hash = blake3::hash(key.as_bytes()).to_hex();
+        format!("<{}.leerpad@{}>", &hash[..32], self.from.email.domain())
+    }
+
+    fn build_with_id(
+        &self,
+        recipient: &str,
+        msg: &StoredMessage,
+        message_id: Option<String>,
+    ) -> Result<Message, SendError> {
         let to = parse_address(recipient)?;
         let mut b = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(msg.subject.clone())
-            .message_id(None);
+            .message_id(message_id);
         for (name, value) in &msg.headers {
             b = b.raw_header(extra_header(name, value)?);
         }
@@ -350,7 +368,22 @@ impl Mailer {
 
     /// Sends one email to `recipient` (`a@b.example` or `Name <a@b.example>`).
     pub async fn send(&self, recipient: &str, msg: &StoredMessage) -> Result<(), SendError> {
-        let message = self.build(recipient, msg)?;
+        self.deliver(self.build(recipient, msg)?).await
+    }
+
+    /// Sends the email queued under outbox key `key`, with the Message-ID derived
+    /// from it ([`Mailer::message_id`]).
+    pub async fn send_queued(
+        &self,
+        key: &str,
+        recipient: &str,
+        msg: &StoredMessage,
+    ) -> Result<(), SendError> {
+        let message = self.build_with_id(recipient, msg, Some(self.message_id(key)))?;
+        self.deliver(message).await
+    }
+
+    async fn deliver(&self, message: Message) -> Result<(), SendError> {
         match &self.kind {
             Kind::Smtp { builder, transport } => {
                 let transport = transport.get_or_init(|| builder.clone().build());

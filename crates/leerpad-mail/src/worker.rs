@@ -221,7 +221,12 @@ impl OutboxWorker {
                     continue;
                 }
             };
-            match self.inner.mailer.send(&email.recipient, &message).await {
+            match self
+                .inner
+                .mailer
+                .send_queued(&email.dedupe_key, &email.recipient, &message)
+                .await
+            {
                 Ok(()) => {
                     record_sent(db, id, now).await?;
                     summary.sent += 1;

@@ -1,7 +1,8 @@
 //! Connections: the backend is chosen at run time from the database URL.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -102,17 +103,78 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-/// Sets up every new SQLite connection: foreign keys enforced, WAL, and a busy
-/// timeout so concurrent writers wait rather than fail.
+/// How SQLite makes a commit durable (`PRAGMA synchronous`), in WAL mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// Every commit is on disk before it is acknowledged: a power loss or an
+    /// operating-system crash loses nothing that was saved. The default.
+    #[default]
+    Full,
+    /// Commits reach the disk at checkpoints: a power loss (not a crash of
+    /// Leerpad itself) can lose the last commits before it. Faster writes.
+    Normal,
+}
+
+impl Synchronous {
+    pub fn parse(s: &str) -> Option<Synchronous> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Some(Synchronous::Full),
+            "normal" => Some(Synchronous::Normal),
+            _ => None,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+/// How to open a database.
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// SQLite only: see [`Synchronous`].
+    pub synchronous: Synchronous,
+    /// How long a request waits for a connection before it is told the database is
+    /// unavailable.
+    pub wait: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 8,
+            synchronous: Synchronous::Full,
+            wait: DEFAULT_WAIT,
+        }
+    }
+}
+
+/// How long a request waits for a database connection: long enough for a queue of
+/// requests under load, short enough that an outage is reported at once.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(1);
+
+/// While the database is unreachable, one request in this interval tries again;
+/// the others are answered at once.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// Sets up every new SQLite connection: foreign keys enforced, WAL, the
+/// durability setting, and a busy timeout so concurrent writers wait rather than
+/// fail.
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SqlitePragmas(Synchronous);
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
+            c.batch_execute(&format!(
+                "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                self.0.pragma()
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -124,18 +186,30 @@ pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 /// A pool of connections to one database, migrated to the current schema.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConnection>>,
+    pub(crate) pool: Pool<ConnectionManager<DbConnection>>,
     backend: Backend,
     url: DbUrl,
+    /// Since when the database has not answered (the last failed try), if it has not.
+    outage: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Db {
     /// Opens (creating a SQLite file and its folder if needed) and migrates.
     pub fn open(url: &str) -> StoreResult<Db> {
-        Self::open_with(url, 8)
+        Self::open_options(url, DbOptions::default())
     }
 
     pub fn open_with(url: &str, max_connections: u32) -> StoreResult<Db> {
+        Self::open_options(
+            url,
+            DbOptions {
+                max_connections,
+                ..DbOptions::default()
+            },
+        )
+    }
+
+    pub fn open_options(url: &str, options: DbOptions) -> StoreResult<Db> {
         let parsed = DbUrl::parse(url)?;
         let open_err = |reason: String| StoreError::Open {
             url: parsed.redacted(),
@@ -152,15 +226,16 @@ impl Db {
             DbUrl::Postgres(url) => (ConnectionManager::new(url.clone()), Backend::Postgres),
         };
         let pool = Pool::builder()
-            .max_size(max_connections)
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(SqlitePragmas))
+            .max_size(options.max_connections)
+            .connection_timeout(options.wait)
+            .connection_customizer(Box::new(SqlitePragmas(options.synchronous)))
             .build(manager)
             .map_err(|e| open_err(e.to_string()))?;
         let db = Db {
             pool,
             backend,
             url: parsed,
+            outage: Arc::default(),
         };
         db.migrate()?;
         Ok(db)
@@ -174,8 +249,38 @@ impl Db {
         &self.url
     }
 
+    /// A connection, waiting at most the pool's `wait` for one. While the database
+    /// does not answer, most callers are told so at once ([`StoreError::Unavailable`])
+    /// and one every quarter second tries again, so the server neither piles up
+    /// waiting requests nor needs a restart when the database is back.
     pub fn conn(&self) -> StoreResult<PooledConn> {
-        Ok(self.pool.get()?)
+        {
+            let mut outage = self.outage.lock().expect("outage lock");
+            if let Some(since) = *outage {
+                if since.elapsed() < RETRY_EVERY {
+                    return Err(StoreError::Unavailable(
+                        "the database did not answer just now".into(),
+                    ));
+                }
+                // This caller tries; the others keep being answered at once.
+                *outage = Some(Instant::now());
+            }
+        }
+        match self.pool.get() {
+            Ok(c) => {
+                *self.outage.lock().expect("outage lock") = None;
+                Ok(c)
+            }
+            Err(e) => {
+                *self.outage.lock().expect("outage lock") = Some(Instant::now());
+                Err(StoreError::Unavailable(e.to_string()))
+            }
+        }
+    }
+
+    /// Whether the last try to reach the database failed (and no later one worked).
+    pub fn seems_down(&self) -> bool {
+        self.outage.lock().expect("outage lock").is_some()
     }
 
     /// Applies pending migrations; safe when several processes start at once.

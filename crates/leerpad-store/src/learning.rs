@@ -78,13 +78,36 @@ pub fn record_activity(
     let target = enrolments::table
         .filter(enrolments::user_id.eq(user_id))
         .filter(enrolments::course_id.eq(course_id));
-    diesel::update(target.filter(enrolments::started_at.is_null()))
-        .set(enrolments::started_at.eq(Some(now)))
-        .execute(c)?;
+    // The enrolment's row first, always: see `in_enrolment`.
     diesel::update(target)
         .set(enrolments::last_activity_at.eq(Some(now)))
         .execute(c)?;
+    diesel::update(target.filter(enrolments::started_at.is_null()))
+        .set(enrolments::started_at.eq(Some(now)))
+        .execute(c)?;
     Ok(())
+}
+
+/// Runs `f`, something a learner does in a course, in one transaction with the
+/// activity it counts as: all of it is saved or none of it.
+///
+/// It starts by writing the enrolment's row (the activity), which takes SQLite's
+/// write lock, or that row's lock on PostgreSQL, until the commit. So two requests
+/// of the same learner in the same course (a double click, two tabs, two instances)
+/// run one after the other, and each reads what the other wrote: "start an attempt
+/// unless one is open" and "complete the course when everything is done" cannot be
+/// decided twice on the same old state.
+pub fn in_enrolment<T>(
+    c: &mut DbConnection,
+    user_id: i32,
+    course_id: &str,
+    now: NaiveDateTime,
+    f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    c.transaction(|c| {
+        record_activity(c, user_id, course_id, now)?;
+        f(c)
+    })
 }
 
 /// Keeps the enrolment's report figures up to date: the progress percentage the
@@ -171,6 +194,20 @@ pub fn lesson_opened(
         .set(lesson_progress::last_opened_at.eq(now))
         .execute(b))?;
     Ok(())
+}
+
+/// A lesson opened: when, and the activity it counts as, in one transaction.
+pub fn record_view(
+    c: &mut DbConnection,
+    user_id: i32,
+    course_id: &str,
+    item_id: &str,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    c.transaction(|c| {
+        lesson_opened(c, user_id, course_id, item_id, now)?;
+        record_activity(c, user_id, course_id, now)
+    })
 }
 
 /// Marks a lesson done (or not done again).
@@ -286,6 +323,9 @@ pub struct AnswerRow {
     pub answered_at: NaiveDateTime,
 }
 
+/// Starts an attempt, unless the learner has one open at this quiz already: the
+/// database keeps at most one open (a unique index), so `None` means another
+/// request started it first; [`open_attempt`] finds it.
 pub fn start_attempt(
     c: &mut DbConnection,
     user_id: i32,
@@ -294,26 +334,40 @@ pub fn start_attempt(
     version_id: i32,
     question_ids: &[String],
     now: NaiveDateTime,
-) -> StoreResult<Attempt> {
-    c.transaction(|c| {
-        diesel::insert_into(quiz_attempts::table)
-            .values((
-                quiz_attempts::user_id.eq(user_id),
-                quiz_attempts::course_id.eq(course_id),
-                quiz_attempts::item_id.eq(item_id),
-                quiz_attempts::version_id.eq(version_id),
-                quiz_attempts::question_ids.eq(serde_json::to_string(question_ids)?),
-                quiz_attempts::started_at.eq(now),
-            ))
-            .execute(c)?;
-        Ok(quiz_attempts::table
-            .filter(quiz_attempts::user_id.eq(user_id))
-            .filter(quiz_attempts::course_id.eq(course_id))
-            .filter(quiz_attempts::item_id.eq(item_id))
-            .order(quiz_attempts::id.desc())
-            .select(Attempt::as_select())
-            .first(c)?)
-    })
+) -> StoreResult<Option<Attempt>> {
+    let questions = serde_json::to_string(question_ids)?;
+    let inserted = per_backend!(&mut *c, |b| diesel::insert_into(quiz_attempts::table)
+        .values((
+            quiz_attempts::user_id.eq(user_id),
+            quiz_attempts::course_id.eq(course_id),
+            quiz_attempts::item_id.eq(item_id),
+            quiz_attempts::version_id.eq(version_id),
+            quiz_attempts::question_ids.eq(&questions),
+            quiz_attempts::started_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(b))?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    open_attempt(c, user_id, course_id, item_id)
+}
+
+/// The learner's open attempt at a quiz, if any (there is at most one).
+pub fn open_attempt(
+    c: &mut DbConnection,
+    user_id: i32,
+    course_id: &str,
+    item_id: &str,
+) -> StoreResult<Option<Attempt>> {
+    Ok(quiz_attempts::table
+        .filter(quiz_attempts::user_id.eq(user_id))
+        .filter(quiz_attempts::course_id.eq(course_id))
+        .filter(quiz_attempts::item_id.eq(item_id))
+        .filter(quiz_attempts::submitted_at.is_null())
+        .select(Attempt::as_select())
+        .first(c)
+        .optional()?)
 }
 
 pub fn attempt(c: &mut DbConnection, id: i32) -> StoreResult<Option<Attempt>> {
@@ -374,6 +428,7 @@ pub fn answers(c: &mut DbConnection, attempt_id: i32) -> StoreResult<Vec<AnswerR
         .load(c)?)
 }
 
+/// Scores an open attempt; `false` when it was scored already.
 pub fn finish_attempt(
     c: &mut DbConnection,
     attempt_id: i32,
@@ -381,8 +436,8 @@ pub fn finish_attempt(
     max_score: i32,
     passed: bool,
     now: NaiveDateTime,
-) -> StoreResult<()> {
-    diesel::update(
+) -> StoreResult<bool> {
+    let n = diesel::update(
         quiz_attempts::table
             .find(attempt_id)
             .filter(quiz_attempts::submitted_at.is_null()),
@@ -394,7 +449,7 @@ pub fn finish_attempt(
         quiz_attempts::passed.eq(Some(passed)),
     ))
     .execute(c)?;
-    Ok(())
+    Ok(n > 0)
 }
 
 // --- scenarios ---
@@ -421,6 +476,9 @@ impl Run {
     }
 }
 
+/// Starts a run of a scenario, or returns the learner's unfinished one: the
+/// database keeps at most one unfinished run per learner and scenario (a unique
+/// index), so a double submission starts one.
 pub fn start_run(
     c: &mut DbConnection,
     user_id: i32,
@@ -430,20 +488,25 @@ pub fn start_run(
     start_step: &str,
     now: NaiveDateTime,
 ) -> StoreResult<Run> {
-    c.transaction(|c| {
-        diesel::insert_into(scenario_runs::table)
-            .values((
-                scenario_runs::user_id.eq(user_id),
-                scenario_runs::course_id.eq(course_id),
-                scenario_runs::item_id.eq(item_id),
-                scenario_runs::version_id.eq(version_id),
-                scenario_runs::path.eq("[]"),
-                scenario_runs::current_step.eq(start_step),
-                scenario_runs::started_at.eq(now),
-            ))
-            .execute(c)?;
-        Ok(latest_run(c, user_id, course_id, item_id)?.expect("just started"))
-    })
+    per_backend!(&mut *c, |b| diesel::insert_into(scenario_runs::table)
+        .values((
+            scenario_runs::user_id.eq(user_id),
+            scenario_runs::course_id.eq(course_id),
+            scenario_runs::item_id.eq(item_id),
+            scenario_runs::version_id.eq(version_id),
+            scenario_runs::path.eq("[]"),
+            scenario_runs::current_step.eq(start_step),
+            scenario_runs::started_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(b))?;
+    Ok(scenario_runs::table
+        .filter(scenario_runs::user_id.eq(user_id))
+        .filter(scenario_runs::course_id.eq(course_id))
+        .filter(scenario_runs::item_id.eq(item_id))
+        .filter(scenario_runs::finished_at.is_null())
+        .select(Run::as_select())
+        .first(c)?)
 }
 
 pub fn latest_run(

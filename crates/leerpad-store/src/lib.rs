@@ -20,7 +20,7 @@ pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, DbConnection, DbUrl};
+pub use db::{Backend, Db, DbConnection, DbOptions, DbUrl, Synchronous};
 pub use error::{StoreError, StoreResult};
 pub use publish::{
     publish, CourseReport, Diff, Orphans, PublishInput, PublishOptions, PublishStatus,

@@ -90,3 +90,23 @@ pub fn database_url(admin_url: &str, name: &str) -> String {
         .unwrap_or_default();
     format!("{base}/{name}{query}")
 }
+
+impl Db {
+    /// SQLite: makes every connection of the pool refuse writes (`PRAGMA
+    /// query_only`), or accept them again, as a full disk would: reading works,
+    /// every write fails. For tests of what learners see then.
+    pub fn refuse_writes(&self, on: bool) {
+        let all: Vec<_> = (0..self.pool.max_size())
+            .map(|_| self.pool.get().expect("a connection"))
+            .collect();
+        for mut c in all {
+            if let crate::DbConnection::Sqlite(s) = &mut *c {
+                diesel::connection::SimpleConnection::batch_execute(
+                    s,
+                    &format!("PRAGMA query_only = {}", if on { "ON" } else { "OFF" }),
+                )
+                .expect("query_only is set");
+            }
+        }
+    }
+}

@@ -19,6 +19,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` or a SQLite file; default `<data_dir>/leerpad.db`.
     pub database_url: Option<String>,
+    /// SQLite's durability: `full` (every acknowledged write survives a power loss)
+    /// or `normal` (faster writes; a power loss can lose the last ones).
+    pub sqlite_synchronous: String,
     /// Course sources published at start when they changed.
     pub courses_dir: PathBuf,
     pub publish_on_start: bool,
@@ -94,6 +97,7 @@ impl Default for Config {
             base_url: None,
             data_dir: PathBuf::from("data"),
             database_url: None,
+            sqlite_synchronous: "full".into(),
             courses_dir: PathBuf::from("courses"),
             publish_on_start: true,
             theme_dir: None,
@@ -189,6 +193,11 @@ impl Config {
         );
         self.digest_weekday()?;
         anyhow::ensure!(
+            leerpad_store::Synchronous::parse(&self.sqlite_synchronous).is_some(),
+            "`sqlite_synchronous` must be full or normal, not `{}`",
+            self.sqlite_synchronous
+        );
+        anyhow::ensure!(
             self.digest_hour <= 23,
             "`digest_hour` must be an hour from 0 to 23, not {}",
             self.digest_hour
@@ -231,6 +240,15 @@ impl Config {
                 .to_string_lossy()
                 .into_owned()
         })
+    }
+
+    /// How to open the database: the pool's defaults and `sqlite_synchronous`.
+    pub fn db_options(&self) -> leerpad_store::DbOptions {
+        leerpad_store::DbOptions {
+            synchronous: leerpad_store::Synchronous::parse(&self.sqlite_synchronous)
+                .unwrap_or_default(),
+            ..leerpad_store::DbOptions::default()
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -316,6 +334,7 @@ impl fmt::Debug for Config {
                     .map(|u| u.redacted())
                     .unwrap_or_default(),
             )
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("courses_dir", &self.courses_dir)
             .field("theme_dir", &self.theme_dir)
             .field("registration", &self.registration)

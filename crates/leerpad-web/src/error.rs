@@ -24,15 +24,26 @@ pub enum AppError {
     RateLimited { retry_after: u32 },
     #[error("{0}")]
     BadRequest(String),
+    /// The database cannot be reached or cannot write just now; nothing of this
+    /// request was saved, and everything saved before is kept.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        if e.is_unavailable() {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Internal(e.to_string())
+        }
     }
 }
+
+/// Seconds a client is asked to wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
@@ -60,6 +71,7 @@ impl AppError {
             AppError::Csrf => "error.csrf",
             AppError::RateLimited { .. } => "error.rate-limited",
             AppError::BadRequest(_) => "error.bad-request",
+            AppError::Unavailable(_) => "error.unavailable",
             _ => "error.internal",
         };
         let seconds = match self {
@@ -79,6 +91,7 @@ impl ResponseError for AppError {
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +106,9 @@ impl ResponseError for AppError {
         match self {
             AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
             AppError::BadRequest(detail) => tracing::info!(%detail, "bad request"),
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "request failed: the database is unavailable")
+            }
             _ => {}
         }
         let status = self.status_code();
@@ -107,10 +123,22 @@ impl ResponseError for AppError {
             .unwrap_or_else(|| format!("<!doctype html><title>{status}</title><p>{self}</p>"));
         let mut res = HttpResponse::build(status);
         res.content_type("text/html; charset=utf-8");
-        if let AppError::RateLimited { retry_after } = self {
-            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        if let Some(wait) = self.retry_after() {
+            res.insert_header((header::RETRY_AFTER, wait.to_string()));
         }
         res.body(body)
+    }
+}
+
+impl AppError {
+    /// When a client may try again: after a rate limit's wait, or a moment after an
+    /// outage.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::RateLimited { retry_after } => Some(*retry_after),
+            AppError::Unavailable(_) => Some(RETRY_AFTER_SECONDS),
+            _ => None,
+        }
     }
 }
 
@@ -126,6 +154,24 @@ pub fn extractor_error(
     } else {
         e.into()
     }
+}
+
+/// Middleware: every 503 tells the client when to try again, also an error page
+/// that the session middleware rendered again for the viewer.
+pub async fn retry_after(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(RETRY_AFTER_SECONDS),
+        );
+    }
+    Ok(res)
 }
 
 pub fn urlencode(s: &str) -> String {

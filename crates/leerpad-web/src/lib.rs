@@ -10,6 +10,7 @@ mod clock;
 pub mod config;
 pub mod digest;
 mod error;
+mod fresh;
 mod guard;
 mod mail;
 pub mod nudges;
@@ -28,7 +29,7 @@ mod viewer;
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use leerpad_store::Db;
@@ -36,6 +37,7 @@ use leerpad_store::Db;
 pub use clock::Clock;
 pub use config::{Config, Registration};
 pub use mail::Waker;
+pub use routes::item::answer_form;
 pub use security::{random_token, token_hash};
 pub use state::AppState;
 
@@ -96,7 +98,9 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(error::extractor_error))
         .app_data(web::PathConfig::default().error_handler(error::extractor_error))
         .wrap(from_fn(guard::guard))
+        .wrap(from_fn(fresh::stamp))
         .wrap(from_fn(viewer::resolve))
+        .wrap(from_fn(error::retry_after))
         .wrap(Compress::default())
         .wrap(headers)
         .configure(routes::support::routes)
@@ -137,12 +141,31 @@ fn security_headers(config: &Config) -> DefaultHeaders {
 /// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listen = state.config.listen.clone();
+    let listener = std::net::TcpListener::bind(&listen)?;
     tracing::info!(%listen, base_url = %state.config.base_url(), "Leerpad is listening");
-    HttpServer::new(move || app(state.clone()))
+    server(state, listener)?.await
+}
+
+/// The HTTP server on a bound listener, ready to run.
+///
+/// Every connection gets `TCP_NODELAY`: a response leaves in more than one write
+/// (headers first, or a compressed body chunk by chunk), and with Nagle's algorithm
+/// the kernel holds the last small write back until the browser acknowledges the
+/// one before — which browsers delay by up to 40 ms on a kept-alive connection.
+pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || app(state.clone()))
+        .on_connect(no_delay)
         // The request's headers must arrive within this time (bodies: see `guard`).
         .client_request_timeout(std::time::Duration::from_secs(10))
-        .bind(&listen)?
+        .listen(listener)?
         .shutdown_timeout(10)
-        .run()
-        .await
+        .run())
+}
+
+fn no_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
+        }
+    }
 }

@@ -156,29 +156,34 @@ impl ActivityThrottle {
 
 /// How long an instance trusts a session it has checked. Signing out, a new password
 /// or disabling an account ends sessions on this instance at once, and on other
-/// instances within this time.
+/// instances within this time. A person's own changes (their name, their language)
+/// show on every instance at once: an entry is used only for requests carrying the
+/// write mark it was read under (see `fresh`).
 const SESSION_TTL: Duration = Duration::from_secs(5);
+
+/// Per session id: its user, the write mark of the request that read it, and when.
+type SessionMap = HashMap<String, (leerpad_store::accounts::User, u64, Instant)>;
 
 /// Sessions recently found live in the database, with their user.
 #[derive(Clone, Default)]
 pub struct SessionCache {
-    live: Arc<RwLock<HashMap<String, (leerpad_store::accounts::User, Instant)>>>,
+    live: Arc<RwLock<SessionMap>>,
 }
 
 impl SessionCache {
-    pub fn get(&self, session_id: &str) -> Option<leerpad_store::accounts::User> {
+    pub fn get(&self, session_id: &str, mark: u64) -> Option<leerpad_store::accounts::User> {
         match self.live.read().expect("session lock").get(session_id) {
-            Some((user, at)) if at.elapsed() < SESSION_TTL => Some(user.clone()),
+            Some((user, m, at)) if *m == mark && at.elapsed() < SESSION_TTL => Some(user.clone()),
             _ => None,
         }
     }
 
-    pub fn put(&self, session_id: &str, user: leerpad_store::accounts::User) {
+    pub fn put(&self, session_id: &str, mark: u64, user: leerpad_store::accounts::User) {
         let mut live = self.live.write().expect("session lock");
         if live.len() > 50_000 {
-            live.retain(|_, (_, at)| at.elapsed() < SESSION_TTL);
+            live.retain(|_, (_, _, at)| at.elapsed() < SESSION_TTL);
         }
-        live.insert(session_id.to_string(), (user, Instant::now()));
+        live.insert(session_id.to_string(), (user, mark, Instant::now()));
     }
 
     /// Forgets one session, or (with `user_id`) every session of a user.
@@ -188,13 +193,14 @@ impl SessionCache {
             live.remove(sid);
         }
         if let Some(uid) = user_id {
-            live.retain(|_, (u, _)| u.id != uid);
+            live.retain(|_, (u, _, _)| u.id != uid);
         }
     }
 }
 
 /// How long an instance trusts what it read of a learner's records in a course.
-/// Changes made through this instance are seen at once; through another, within this.
+/// Changes made through this instance are seen at once, and a learner's own changes
+/// through any instance too (see `fresh`); other changes (a coordinator's) within this.
 const LEARNER_TTL: Duration = Duration::from_secs(2);
 
 type LearnerRecords = (
@@ -203,35 +209,45 @@ type LearnerRecords = (
     Vec<(String, String, chrono::NaiveDateTime)>,
 );
 
-/// Per (user id, course id): the records and when they were read.
-type LearnerMap = HashMap<(i32, String), (LearnerRecords, Instant)>;
+/// Per (user id, course id): the records, the browser's write mark they were read
+/// under, and when they were read.
+type LearnerMap = HashMap<(i32, String), (LearnerRecords, u64, Instant)>;
 
 /// A learner's enrolment, finished items and reflections per course, as last read,
 /// so reading lessons does not ask the database on every page.
+///
+/// An entry is used only for a request carrying the write mark it was read under:
+/// every change a learner makes gives their browser a new mark (`fresh::stamp`), so
+/// after a change on any instance, every instance reads the records again.
 #[derive(Clone, Default)]
 pub struct LearnerCache {
     known: Arc<RwLock<LearnerMap>>,
 }
 
 impl LearnerCache {
-    pub fn get(&self, user_id: i32, course_id: &str) -> Option<LearnerRecords> {
+    pub fn get(&self, user_id: i32, course_id: &str, mark: u64) -> Option<LearnerRecords> {
         match self
             .known
             .read()
             .expect("learner lock")
             .get(&(user_id, course_id.to_string()))
         {
-            Some((records, at)) if at.elapsed() < LEARNER_TTL => Some(records.clone()),
+            Some((records, m, at)) if *m == mark && at.elapsed() < LEARNER_TTL => {
+                Some(records.clone())
+            }
             _ => None,
         }
     }
 
-    pub fn put(&self, user_id: i32, course_id: &str, records: LearnerRecords) {
+    pub fn put(&self, user_id: i32, course_id: &str, mark: u64, records: LearnerRecords) {
         let mut known = self.known.write().expect("learner lock");
         if known.len() > 50_000 {
-            known.retain(|_, (_, at)| at.elapsed() < LEARNER_TTL);
+            known.retain(|_, (_, _, at)| at.elapsed() < LEARNER_TTL);
         }
-        known.insert((user_id, course_id.to_string()), (records, Instant::now()));
+        known.insert(
+            (user_id, course_id.to_string()),
+            (records, mark, Instant::now()),
+        );
     }
 
     pub fn forget(&self, user_id: i32, course_id: &str) {

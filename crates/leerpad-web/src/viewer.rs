@@ -129,13 +129,14 @@ pub async fn resolve(
     let (user, session_id) = match req.cookie(SESSION_COOKIE) {
         Some(cookie) => match state.keys.verify_session(cookie.value()) {
             Some(claims) if claims.exp > now.and_utc().timestamp() => {
-                let user = match state.sessions.get(&claims.sid) {
+                let mark = crate::fresh::mark_of(req.cookie(crate::fresh::WRITE_MARK_COOKIE));
+                let user = match state.sessions.get(&claims.sid, mark) {
                     Some(u) => Some(u),
                     None => {
                         let sid = claims.sid.clone();
                         let found = state.db(move |c| session_user(c, &sid, now)).await?;
                         if let Some(u) = &found {
-                            state.sessions.put(&claims.sid, u.clone());
+                            state.sessions.put(&claims.sid, mark, u.clone());
                         }
                         found
                     }
@@ -144,9 +145,17 @@ pub async fn resolve(
                     Some(u) if u.id.to_string() == claims.sub => {
                         let mut sid = claims.sid.clone();
                         if now.and_utc().timestamp() - claims.iat > ROTATE_AFTER_MINUTES * 60 {
-                            if let Some((token, new_sid)) = rotate(&state, &claims, now).await? {
-                                renewed = Some(token);
-                                sid = new_sid;
+                            // Best-effort, like recording a page view: when the
+                            // database cannot write, the cookie is renewed later.
+                            match rotate(&state, &claims, now).await {
+                                Ok(Some((token, new_sid))) => {
+                                    renewed = Some(token);
+                                    sid = new_sid;
+                                }
+                                Ok(None) => {}
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "the session cookie could not be renewed now")
+                                }
                             }
                         }
                         (Some(u), Some(sid))
@@ -234,7 +243,7 @@ fn error_page_for_viewer(
     match crate::page::render(state, &viewer, res.request(), "error.html.j2", ctx) {
         Ok(mut page) => {
             *page.status_mut() = status;
-            if let Some(wait) = seconds {
+            if let Some(wait) = err.retry_after() {
                 page.headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
             }

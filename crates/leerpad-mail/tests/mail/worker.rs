@@ -440,3 +440,52 @@ async fn the_spawned_worker_sends_when_woken_and_stops_on_shutdown() {
     tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
     assert_eq!(recipients(&server), expected(3));
 }
+
+/// The server takes the whole message and hangs up before answering: the worker
+/// cannot know whether it was delivered, so it sends it again later (at least
+/// once). Both copies carry the same Message-ID, derived from the outbox key, so
+/// the receiving side can drop the second; other emails have other ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_sent_again_after_an_unanswered_delivery_has_the_same_message_id() {
+    for t in backends() {
+        let server = SmtpServer::start().await;
+        let w = worker(&server, 10);
+        enqueue(&t.db, [email(0), email(1)], now());
+
+        server.hang_up_after_data(1);
+        let s = w.run_once(&t.db, now()).await.unwrap();
+        assert_eq!((s.sent, s.retried), (0, 1), "{}: {s:?}", t.name);
+        // The connection dropped: the rest of the batch waits for the next run.
+        assert_eq!(server.messages().len(), 1, "{}", t.name);
+
+        let s = w.run_once(&t.db, now() + mins(60)).await.unwrap();
+        assert_eq!(s.sent, 2, "{}: {s:?}", t.name);
+        let got = server.wait_for(3, WAIT).await;
+        let id_of = |to: &str| -> Vec<String> {
+            got.iter()
+                .filter(|m| m.rcpt_to == [to])
+                .map(|m| m.header("Message-ID").unwrap().to_string())
+                .collect()
+        };
+        let first = id_of("learner0@example.org");
+        assert_eq!(first.len(), 2, "{}: sent twice", t.name);
+        assert_eq!(first[0], first[1], "{}", t.name);
+        assert!(
+            first[0].starts_with('<') && first[0].ends_with("@example.org>"),
+            "{}",
+            first[0]
+        );
+        let other = id_of("learner1@example.org");
+        assert_eq!(other.len(), 1, "{}", t.name);
+        assert_ne!(other[0], first[0], "{}", t.name);
+        assert_eq!(
+            statuses(&t.db),
+            [
+                ("test:0".into(), OutboxStatus::Sent, 2),
+                ("test:1".into(), OutboxStatus::Sent, 1)
+            ],
+            "{}",
+            t.name
+        );
+    }
+}

@@ -137,7 +137,8 @@ fn learner_data(c: &mut DbConnection, user: i32, email: &str, tag: &str, version
         &["q1".into(), "q2".into()],
         t + days(2),
     )
-    .unwrap();
+    .unwrap()
+    .expect("no attempt open");
     learning::save_answer(c, attempt.id, "proef", "q1", "true", true, 1, t + days(2)).unwrap();
     learning::save_answer(c, attempt.id, "proef", "q2", "true", false, 0, t + days(2)).unwrap();
     learning::finish_attempt(c, attempt.id, 1, 2, false, t + days(2)).unwrap();

@@ -1385,7 +1385,9 @@ fn record_progress_keeps_the_percentage_and_the_best_score_per_quiz() {
             } else {
                 ["e1".to_string(), "e2".to_string()]
             };
-            let at = learning::start_attempt(c, u, "proef", quiz, version, &qs, now()).unwrap();
+            let at = learning::start_attempt(c, u, "proef", quiz, version, &qs, now())
+                .unwrap()
+                .expect("no attempt open");
             if let Some((score, max)) = score {
                 learning::finish_attempt(c, at.id, score, max, score == max, now()).unwrap();
             }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::progress::{after_progress, enrolled, learner_state};
+use crate::progress::{act, enrolled, learner_state};
 use crate::quiz_flow;
 use crate::routes::course::course_card;
 use crate::routes::item::attempt_seed;
@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(courses)
         .service(course_progress)
         .service(mark_done)
+        .service(save_reflection)
         .service(start_attempt)
         .service(submit_answer);
 }
@@ -65,6 +66,10 @@ impl ResponseError for ApiError {
             AppError::Csrf => "csrf",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "API request failed: the database is unavailable");
+                "unavailable"
+            }
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "API request failed");
                 "internal"
@@ -72,14 +77,14 @@ impl ResponseError for ApiError {
         };
         let message = match &self.0 {
             AppError::Internal(_) => "something went wrong on our side".to_string(),
+            AppError::Unavailable(_) => {
+                "temporarily unavailable: nothing of this request was saved, nothing saved before is lost; try again shortly".to_string()
+            }
             other => other.to_string(),
         };
         let mut res = HttpResponse::build(self.status_code());
-        if let AppError::RateLimited { retry_after } = &self.0 {
-            res.insert_header((
-                actix_web::http::header::RETRY_AFTER,
-                retry_after.to_string(),
-            ));
+        if let Some(wait) = self.0.retry_after() {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, wait.to_string()));
         }
         res.json(json!({ "error": code, "message": message }))
     }
@@ -199,13 +204,42 @@ async fn mark_done(
         body.done,
         state.clock.now(),
     );
-    state
-        .db(move |c| learning::set_lesson_done(c, uid, &cid, &iid, done, now))
-        .await?;
-    let p = after_progress(&state, &u, &served).await?;
+    let ((), p) = act(&state, &u, &served, move |c| {
+        learning::set_lesson_done(c, uid, &cid, &iid, done, now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(
         json!({ "item": item_id, "done": done, "percent": p.percent, "complete": p.complete }),
     ))
+}
+
+#[derive(Deserialize)]
+struct ReflectionBody {
+    answer: String,
+}
+
+/// Saves a reflection's answer (the lesson page saves drafts this way as one types).
+#[post("/api/v1/courses/{course}/items/{item}/reflections/{reflection}")]
+async fn save_reflection(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<ReflectionBody>,
+) -> ApiResult {
+    check_csrf(&state, &viewer, &req)?;
+    let u = user(&viewer)?;
+    let (course_id, item_id, reflection_id) = path.into_inner();
+    crate::routes::item::save_one_reflection(
+        &state,
+        &u,
+        &course_id,
+        &item_id,
+        &reflection_id,
+        &body.answer,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "reflection": reflection_id, "saved": true })))
 }
 
 fn quiz<'c>(served: &'c crate::state::Served, item_id: &str) -> Result<&'c Quiz, ApiError> {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
-use crate::progress::{enrolled, learner_state};
+use crate::progress::{enrolled, learner_state, needs_settling, repair};
 use crate::state::{AppState, Served};
 use crate::viewer::{SignedIn, Viewer};
 
@@ -77,9 +77,16 @@ async fn home(
             .and_then(|id| served.course.item(id))
             .map(|i| json!({ "id": i.id, "title": i.title }));
         let cid = e.course_id.clone();
-        let cert = state
+        let mut cert = state
             .db(move |c| learning::certificate_of(c, uid, &cid))
             .await?;
+        if needs_settling(&served.course, p.complete, &e, Some(cert.is_some())) {
+            repair(&state, &user, &served).await;
+            let cid = e.course_id.clone();
+            cert = state
+                .db(move |c| learning::certificate_of(c, uid, &cid))
+                .await?;
+        }
         rows.push(json!({
             "course": course_card(&served.course),
             "percent": p.percent,
@@ -231,12 +238,28 @@ async fn certificate(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let course_id = path.into_inner();
-    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
+    let (served, enrolment) = enrolled(&state, &who.user, &course_id).await?;
     let (uid, cid) = (who.user.id, course_id.clone());
-    let cert = state
+    let mut cert = state
         .db(move |c| learning::certificate_of(c, uid, &cid))
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .await?;
+    if cert.is_none() && served.course.certificate.is_some() {
+        // A completion recorded without its certificate (a crash between the two,
+        // before they were one transaction) gets it now.
+        let complete = progress(
+            &served.course,
+            &learner_state(&state, uid, &course_id).await?,
+        )
+        .complete;
+        if needs_settling(&served.course, complete, &enrolment, Some(false)) {
+            repair(&state, &who.user, &served).await;
+            let cid = course_id.clone();
+            cert = state
+                .db(move |c| learning::certificate_of(c, uid, &cid))
+                .await?;
+        }
+    }
+    let cert = cert.ok_or(AppError::NotFound)?;
     render(
         &state,
         &who.viewer,

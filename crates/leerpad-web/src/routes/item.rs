@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
-use crate::progress::{after_progress, enrolled, visit};
+use crate::progress::{act, enrolled, needs_settling, repair, visit};
 use crate::quiz_flow::{self, find_question};
 use crate::routes::course::course_card;
 use crate::state::{AppState, Served};
@@ -75,12 +75,16 @@ async fn item_page(
         &who.user,
         &course_id,
         is_lesson.then_some(item_id.as_str()),
+        crate::fresh::mark(&req),
     )
     .await?;
     let (served, enrolment, ls) = (v.served, v.enrolment, v.state);
     let (index, item) = find_item(&served, &item_id)?;
     let (prev, next) = neighbours(&served, index);
     let p = progress(&served.course, &ls);
+    if needs_settling(&served.course, p.complete, &enrolment, None) {
+        repair(&state, &who.user, &served).await;
+    }
     let module = served
         .course
         .modules
@@ -116,13 +120,30 @@ async fn item_page(
                 })
                 .collect();
             ctx["blocks"] = json!(blocks);
+            ctx["has_reflections"] = json!(lesson.reflections().next().is_some());
+            // "Saved" shows beside the reflection that was saved, not at the top.
+            let saved = web::Query::<SavedQuery>::from_query(req.query_string())
+                .ok()
+                .and_then(|q| q.0.saved);
+            if saved.is_some() {
+                ctx["notice"] = Value::Null;
+                ctx["saved"] = json!(saved);
+            }
             render(&state, &who.viewer, &req, "lesson.html.j2", ctx)
         }
         ItemBody::Quiz(quiz) => {
             let (cid, iid) = (course_id.clone(), item_id.clone());
-            let attempts = state
+            let mut attempts = state
                 .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
                 .await?;
+            if let Some(stuck) = attempts.iter().find(|a| a.submitted_at.is_none()) {
+                if quiz_flow::finish_if_answered(&state, &who.user, stuck, quiz).await {
+                    let (cid, iid) = (course_id.clone(), item_id.clone());
+                    attempts = state
+                        .db(move |c| learning::attempts_of(c, uid, &cid, &iid))
+                        .await?;
+                }
+            }
             let open = attempts
                 .iter()
                 .rev()
@@ -161,8 +182,60 @@ async fn item_page(
 }
 
 #[derive(Deserialize)]
-struct DoneForm {
-    done: Option<String>,
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// A lesson's form: `done` (`1` or `0`) and what is typed in its reflections, as
+/// `answer.<reflection id>`.
+type LessonForm = Vec<(String, String)>;
+
+/// The reflection answers of a lesson's form that belong to `lesson`, checked:
+/// (reflection id, answer). An answer too long is an error.
+fn typed_answers(
+    lesson: &leerpad_core::Lesson,
+    form: &LessonForm,
+) -> AppResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (key, value) in form {
+        let Some(rid) = key.strip_prefix("answer.") else {
+            continue;
+        };
+        if !lesson.reflections().any(|r| r.id.as_str() == rid) {
+            continue;
+        }
+        let answer = value.replace("\r\n", "\n");
+        if answer.chars().count() > MAX_REFLECTION {
+            return Err(AppError::BadRequest(format!(
+                "an answer may be at most {MAX_REFLECTION} characters"
+            )));
+        }
+        out.push((rid.to_string(), answer.trim().to_string()));
+    }
+    Ok(out)
+}
+
+/// Saves these answers where they differ from what is stored (so an unchanged
+/// answer keeps the time it was written). Inside the learner's transaction.
+fn save_answers(
+    c: &mut leerpad_store::DbConnection,
+    user_id: i32,
+    course_id: &str,
+    answers: &[(String, String)],
+    now: chrono::NaiveDateTime,
+) -> leerpad_store::StoreResult<()> {
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let stored = learning::reflections_of(c, user_id, course_id)?;
+    for (rid, answer) in answers {
+        let same = stored.iter().any(|(id, a, _)| id == rid && a == answer);
+        let nothing = answer.is_empty() && !stored.iter().any(|(id, _, _)| id == rid);
+        if !same && !nothing {
+            learning::save_reflection(c, user_id, course_id, rid, answer, now)?;
+        }
+    }
+    Ok(())
 }
 
 #[post("/courses/{course}/{item}/done")]
@@ -170,25 +243,29 @@ async fn mark_done(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
-    form: CsrfForm<DoneForm>,
+    form: CsrfForm<LessonForm>,
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id) = path.into_inner();
     let (served, _) = enrolled(&state, &who.user, &course_id).await?;
     let (index, item) = find_item(&served, &item_id)?;
-    if !matches!(item.body, ItemBody::Lesson(_)) {
+    let ItemBody::Lesson(lesson) = &item.body else {
         return Err(AppError::BadRequest("only lessons are marked done".into()));
-    }
-    let done = form.0.done.as_deref() != Some("0");
+    };
+    let done = !form.0.iter().any(|(k, v)| k == "done" && v == "0");
+    // What is typed in the lesson's reflections is saved with it, in the same
+    // transaction: pressing "completed" before "save" loses nothing.
+    let answers = typed_answers(lesson, &form.0)?;
     let (uid, cid, iid, now) = (
         who.user.id,
         course_id.clone(),
         item_id.clone(),
         state.clock.now(),
     );
-    state
-        .db(move |c| learning::set_lesson_done(c, uid, &cid, &iid, done, now))
-        .await?;
-    let p = after_progress(&state, &who.user, &served).await?;
+    let ((), p) = act(&state, &who.user, &served, move |c| {
+        save_answers(c, uid, &cid, &answers, now)?;
+        learning::set_lesson_done(c, uid, &cid, &iid, done, now)
+    })
+    .await?;
     let (_, next) = neighbours(&served, index);
     let target = match (done, next) {
         _ if p.complete && done => format!("/courses/{course_id}"),
@@ -201,46 +278,70 @@ async fn mark_done(
     Ok(see_other(target))
 }
 
-#[derive(Deserialize)]
-struct ReflectionForm {
-    answer: String,
-}
-
+/// Saves one reflection: from the lesson's form (`answer.<id>`, the others are left
+/// as they are) or a form of its own (`answer`).
 #[post("/courses/{course}/{item}/reflections/{reflection}")]
 async fn save_reflection(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String, String)>,
-    form: CsrfForm<ReflectionForm>,
+    form: CsrfForm<LessonForm>,
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id, reflection_id) = path.into_inner();
-    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
-    let (_, item) = find_item(&served, &item_id)?;
-    let known = matches!(&item.body, ItemBody::Lesson(l) if l.reflections().any(|r| r.id.as_str() == reflection_id));
-    if !known {
+    let field = format!("answer.{reflection_id}");
+    let answer = form
+        .0
+        .iter()
+        .find(|(k, _)| *k == field || k == "answer")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    save_one_reflection(
+        &state,
+        &who.user,
+        &course_id,
+        &item_id,
+        &reflection_id,
+        &answer,
+    )
+    .await?;
+    Ok(see_other(format!(
+        "/courses/{course_id}/{item_id}?notice=saved&saved={reflection_id}#reflection-{reflection_id}"
+    )))
+}
+
+/// Saves one reflection of a lesson for `user`; 404 for a reflection the lesson
+/// does not have. Shared by the page and the API (drafts saved as one types).
+pub async fn save_one_reflection(
+    state: &AppState,
+    user: &leerpad_store::accounts::User,
+    course_id: &str,
+    item_id: &str,
+    reflection_id: &str,
+    answer: &str,
+) -> AppResult<()> {
+    let (served, _) = enrolled(state, user, course_id).await?;
+    let (_, item) = find_item(&served, item_id)?;
+    let ItemBody::Lesson(lesson) = &item.body else {
+        return Err(AppError::NotFound);
+    };
+    let form = vec![(format!("answer.{reflection_id}"), answer.to_string())];
+    let answers = typed_answers(lesson, &form)?;
+    if answers.is_empty() {
         return Err(AppError::NotFound);
     }
-    let answer = form.0.answer.replace("\r\n", "\n");
-    if answer.chars().count() > MAX_REFLECTION {
-        return Err(AppError::BadRequest(format!(
-            "an answer may be at most {MAX_REFLECTION} characters"
-        )));
-    }
-    let (uid, cid, rid, now) = (
-        who.user.id,
-        course_id.clone(),
-        reflection_id.clone(),
-        state.clock.now(),
-    );
+    let (uid, cid, now) = (user.id, course_id.to_string(), state.clock.now());
     state
-        .db(move |c| -> StoreResult<()> {
-            learning::save_reflection(c, uid, &cid, &rid, answer.trim(), now)?;
-            learning::record_activity(c, uid, &cid, now)
+        .db(move |c| {
+            learning::in_enrolment(c, uid, &cid, now, |c| {
+                for (rid, answer) in &answers {
+                    learning::save_reflection(c, uid, &cid, rid, answer, now)?;
+                }
+                Ok(())
+            })
         })
         .await?;
-    Ok(see_other(format!(
-        "/courses/{course_id}/{item_id}?notice=saved#reflection-{reflection_id}"
-    )))
+    state.learners.forget(user.id, course_id);
+    Ok(())
 }
 
 // --- quizzes ---
@@ -301,9 +402,14 @@ async fn attempt_page(
 ) -> AppResult<HttpResponse> {
     let (course_id, item_id, attempt_id) = path.into_inner();
     enrolled(&state, &who.user, &course_id).await?;
-    let (attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
+    let (mut attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
     let quiz = quiz_of(&served, &item_id)?;
     let (_, item) = find_item(&served, &item_id)?;
+    if quiz_flow::finish_if_answered(&state, &who.user, &attempt, quiz).await {
+        attempt = own_attempt(&state, &who, &course_id, &item_id, attempt_id)
+            .await?
+            .0;
+    }
     let answers = state.db(move |c| learning::answers(c, attempt_id)).await?;
     let ids = attempt.questions();
     let seed = attempt_seed(&attempt);
@@ -484,6 +590,28 @@ fn question_view(q: &Question, seed: u64, shuffle: bool, answer: Option<&Answer>
     json!({ "id": q.id, "prompt_html": q.prompt_html, "points": q.points, "kind": kind, "options": options })
 }
 
+/// The fields of the answer form that post `answer` (what [`parse_answer`] reads),
+/// for clients that fill in the form: tests and the load benchmark.
+pub fn answer_form(answer: &Answer) -> Vec<(String, String)> {
+    let slots = |picks: &[usize]| -> Vec<(String, String)> {
+        picks
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("slot{i}"), p.to_string()))
+            .collect()
+    };
+    match answer {
+        Answer::Choice(i) => vec![("value".into(), i.to_string())],
+        Answer::Choices(all) => all
+            .iter()
+            .map(|i| ("choices".to_string(), i.to_string()))
+            .collect(),
+        Answer::Bool(b) => vec![("value".into(), b.to_string())],
+        Answer::Matching(picks) | Answer::Ordering(picks) => slots(picks),
+        Answer::Text(t) => vec![("value".into(), t.clone())],
+    }
+}
+
 /// Reads the learner's answer from the form, by question type.
 fn parse_answer(q: &Question, form: &AnswerForm) -> Result<Answer, String> {
     let index = |s: &str| {
@@ -587,10 +715,12 @@ async fn start_run(
     );
     state
         .db(move |c| -> StoreResult<Run> {
-            learning::record_activity(c, uid, &cid, now)?;
-            learning::start_run(c, uid, &cid, &iid, vid, &start, now)
+            learning::in_enrolment(c, uid, &cid, now, |c| {
+                learning::start_run(c, uid, &cid, &iid, vid, &start, now)
+            })
         })
         .await?;
+    state.learners.forget(who.user.id, &course_id);
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}#scenario"
     )))
@@ -645,14 +775,12 @@ async fn choose(
             .unwrap_or_default()
     });
     let (rid, now) = (run.id, state.clock.now());
-    let ended = outcome.is_some();
-    state
-        .db(move |c| learning::advance_run(c, rid, &before, &after, &step, outcome.as_deref(), now))
-        .await?;
-    if ended {
-        let current = state.courses.current(&state, &course_id).await?;
-        after_progress(&state, &who.user, &current).await?;
-    }
+    // The step, and when it ends the run, the progress that follows: one transaction.
+    let current = state.courses.current(&state, &course_id).await?;
+    act(&state, &who.user, &current, move |c| {
+        learning::advance_run(c, rid, &before, &after, &step, outcome.as_deref(), now)
+    })
+    .await?;
     Ok(see_other(format!(
         "/courses/{course_id}/{item_id}?feedback=1#scenario"
     )))

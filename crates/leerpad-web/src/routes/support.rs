@@ -68,11 +68,30 @@ async fn static_file(
         .body(bytes))
 }
 
-/// For load balancers: 200 when the database answers.
+/// For load balancers: 200 when the database answers, 503 when it does not. While
+/// the database is known to be unreachable this answers at once (and tries the
+/// database again in the background), so a load balancer's check never hangs.
 #[get("/healthz")]
-async fn health(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    state
-        .db(|c| leerpad_store::publish::serving_versions(c).map(|_| ()))
-        .await?;
-    Ok(HttpResponse::Ok().content_type("text/plain").body("ok"))
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let answer = if state.db.seems_down() {
+        let db = state.db.clone();
+        // Not awaited: the next check sees whether the database is back.
+        drop(web::block(move || db.conn().map(drop)));
+        Err(())
+    } else {
+        state
+            .db(|c| leerpad_store::publish::serving_versions(c).map(|_| ()))
+            .await
+            .map_err(drop)
+    };
+    match answer {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        Err(()) => HttpResponse::ServiceUnavailable()
+            .insert_header((
+                header::RETRY_AFTER,
+                crate::error::RETRY_AFTER_SECONDS.to_string(),
+            ))
+            .content_type("text/plain")
+            .body("the database is unavailable"),
+    }
 }

@@ -320,6 +320,8 @@ fn routes() -> Vec<Row> {
                                                                             [UA, NF, OK, OK, OK, UA, NF, UA, NF]),
         post("/api/v1/courses/{course}/items/{item}/done", "/api/v1/courses/showcase/items/welkom/done",
             Body::Json(r#"{"done": true}"#),                                [UA, NF, OK, OK, OK, FB, NF, FB, NF]),
+        post("/api/v1/courses/{course}/items/{item}/reflections/{reflection}", "/api/v1/courses/showcase/items/welkom/reflections/eerste-gedachte",
+            Body::Json(r#"{"answer": "Concept van $me"}"#),                 [UA, NF, OK, OK, OK, FB, NF, FB, NF]),
         post("/api/v1/courses/{course}/quizzes/{quiz}/attempts", "/api/v1/courses/showcase/quizzes/kort-antwoord/attempts",
             Body::Json(""),                                                 [UA, NF, OK, OK, OK, FB, NF, FB, NF]),
         post("/api/v1/courses/{course}/quizzes/{quiz}/attempts/{attempt}/answers",

@@ -3,11 +3,12 @@
 
 use crate::support;
 
-use leerpad_core::{AcceptedAnswer, Course, Id, ItemBody, Question, QuestionKind};
+use leerpad_core::grading::example_answer;
+use leerpad_core::{Course, Id, ItemBody, Question, QuestionKind};
 use leerpad_store::learning;
 use support::{test_app, Browser, TestApp};
 
-async fn learner<S, B>(app: &TestApp<S>, email: &str, enrol: bool) -> Browser
+pub(crate) async fn learner<S, B>(app: &TestApp<S>, email: &str, enrol: bool) -> Browser
 where
     S: actix_web::dev::Service<
         actix_http::Request,
@@ -28,13 +29,13 @@ where
     b
 }
 
-fn course() -> Course {
+pub(crate) fn course() -> Course {
     leerpad_compiler::compile_paths(&[support::showcase_dir()])
         .courses
         .remove(0)
 }
 
-fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
+pub(crate) fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
     course
         .items()
         .filter_map(|(_, i)| match &i.body {
@@ -47,49 +48,13 @@ fn question<'c>(course: &'c Course, id: &str) -> &'c Question {
 }
 
 /// Form fields answering `q` right or wrong.
-fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
+pub(crate) fn answer_fields(q: &Question, right: bool) -> Vec<(String, String)> {
     let mut f = vec![("question".to_string(), q.id.to_string())];
-    match &q.answer {
-        QuestionKind::SingleChoice { options } => {
-            let i = options.iter().position(|o| o.correct == right).unwrap();
-            f.push(("value".into(), i.to_string()));
-        }
-        QuestionKind::MultipleResponse { options } => {
-            for (i, o) in options.iter().enumerate() {
-                if o.correct == right {
-                    f.push(("choices".into(), i.to_string()));
-                }
-            }
-        }
-        QuestionKind::TrueFalse { answer, .. } => {
-            f.push(("value".into(), (*answer == right).to_string()))
-        }
-        QuestionKind::Matching { pairs, .. } => {
-            let n = pairs.len();
-            for i in 0..n {
-                let pick = if right { i } else { (i + 1) % n };
-                f.push((format!("slot{i}"), pick.to_string()));
-            }
-        }
-        QuestionKind::Ordering { items_html, .. } => {
-            let n = items_html.len();
-            for p in 0..n {
-                let pick = if right { p } else { n - 1 - p };
-                f.push((format!("slot{p}"), pick.to_string()));
-            }
-        }
-        QuestionKind::ShortAnswer { accept, .. } => {
-            let text = match (&accept[0], right) {
-                (AcceptedAnswer::Exact(s), true) => s.clone(),
-                _ => "iets heel anders".to_string(),
-            };
-            f.push(("value".into(), text));
-        }
-    }
+    f.extend(leerpad_web::answer_form(&example_answer(q, right)));
     f
 }
 
-fn field(body: &str, name: &str) -> Option<String> {
+pub(crate) fn field(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker)? + marker.len();
     Some(body[start..].split('"').next()?.to_string())
@@ -97,7 +62,7 @@ fn field(body: &str, name: &str) -> Option<String> {
 
 /// Takes one attempt of quiz `item`, answering every question right or wrong;
 /// returns the result page.
-async fn take_quiz<S, B>(
+pub(crate) async fn take_quiz<S, B>(
     app: &TestApp<S>,
     b: &mut Browser,
     item: &str,
@@ -593,4 +558,111 @@ async fn the_json_api_serves_the_same_actions() {
     ] {
         assert!(paths.iter().any(|x| x.as_str() == p), "{p} is documented");
     }
+}
+
+/// Nothing typed is lost: marking a lesson completed saves what is typed in its
+/// reflections (no JavaScript needed), "saved" shows beside the reflection that was
+/// saved, and drafts saved through the API (as the page does while one types) show
+/// on the next page.
+#[actix_web::test]
+async fn marking_a_lesson_completed_saves_its_reflections() {
+    let app = test_app(|_| {}).await;
+    let mut b = support::registered(&app, "An", "an@example.org").await;
+    {
+        let mut c = app.state.db.conn().unwrap();
+        let uid = leerpad_store::accounts::user_by_email(&mut c, "an@example.org")
+            .unwrap()
+            .unwrap()
+            .id;
+        leerpad_store::learning::enrol(&mut c, uid, "showcase", app.clock.now()).unwrap();
+    }
+    let s = &app.service;
+    let lesson = b.get(s, "/courses/showcase/welkom").await;
+    assert!(
+        lesson.body.contains(r#"name="answer.eerste-gedachte""#),
+        "{}",
+        lesson.body
+    );
+    // Straight to "completed", without pressing "save" first.
+    let done = b
+        .post(
+            s,
+            "/courses/showcase/welkom/done",
+            &[
+                ("csrf", &lesson.csrf()),
+                ("answer.eerste-gedachte", "Wat ik typte en nooit bewaarde"),
+                ("answer.niet-in-deze-les", "genegeerd"),
+                ("done", "1"),
+            ],
+        )
+        .await;
+    done.assert_status(303);
+    let again = b.get(s, "/courses/showcase/welkom").await;
+    assert!(
+        again.body.contains("Wat ik typte en nooit bewaarde"),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("Je hebt deze les afgerond."));
+
+    // Saving one reflection from the lesson's form: "saved" beside it, not on top.
+    let saved = b
+        .post(
+            s,
+            "/courses/showcase/welkom/reflections/eerste-gedachte",
+            &[
+                ("csrf", &again.csrf()),
+                ("answer.eerste-gedachte", "Tweede versie"),
+                ("done", "0"),
+            ],
+        )
+        .await;
+    saved.assert_status(303);
+    let target = saved.location.clone().unwrap();
+    assert!(
+        target.contains("saved=eerste-gedachte") && target.ends_with("#reflection-eerste-gedachte"),
+        "{target}"
+    );
+    let page = b.get(s, &target).await;
+    let reflection = &page.body[page.body.find("id=\"reflection-eerste-gedachte\"").unwrap()..];
+    assert!(
+        reflection.contains("Bewaard."),
+        "the confirmation is where the learner looks"
+    );
+    assert!(
+        !page
+            .body
+            .contains(r#"<p class="notice" role="status">Bewaard."#),
+        "not at the top of the page"
+    );
+    assert!(page.body.contains("Tweede versie"));
+    // Marked completed still: saving a reflection changes nothing else.
+    assert!(page.body.contains("Je hebt deze les afgerond."));
+
+    // A draft through the API, as the page's script sends it.
+    let (status, body) = b
+        .json(
+            s,
+            "POST",
+            "/api/v1/courses/showcase/items/welkom/reflections/eerste-gedachte",
+            Some(serde_json::json!({ "answer": "Een concept terwijl ik typ" })),
+            Some(&page.csrf()),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert!(b
+        .get(s, "/courses/showcase/welkom")
+        .await
+        .body
+        .contains("Een concept terwijl ik typ"));
+    let (status, _) = b
+        .json(
+            s,
+            "POST",
+            "/api/v1/courses/showcase/items/welkom/reflections/bestaat-niet",
+            Some(serde_json::json!({ "answer": "x" })),
+            Some(&page.csrf()),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 404);
 }

@@ -9,8 +9,10 @@ mod support;
 
 mod accounts;
 mod authorization;
+mod connections;
 mod coordinators;
 mod digest;
+mod faults;
 mod learning;
 mod nudges;
 mod privacy;
