@@ -223,6 +223,35 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await expectText(page, T('lesson.is-done'));
   });
 
+  step('a reflection is never lost: drafts save as one types, and a lesson button saves what is typed', async (t) => {
+    const page = learner.pages()[0];
+    await gotoOk(page, itemPath('welkom'));
+    const answer = main(page).getByRole('textbox', { name: 'Wat valt je op in je eigen gemeente?' });
+    // With JavaScript: a draft is saved a moment after typing, and the reflection's
+    // own status line (a live region) says so.
+    await answer.fill(`${REFLECTION} Een concept.`);
+    await main(page).getByRole('status').filter({ hasText: T('reflection.draft-saved') }).waitFor({ timeout: 10000 });
+    await page.reload();
+    assert.equal(await answer.inputValue(), `${REFLECTION} Een concept.`, 'the draft was saved');
+    // Without JavaScript, and without pressing "save": the lesson's own button saves
+    // what is typed too.
+    const nojs = await newContext({ javaScriptEnabled: false, storageState: await learner.storageState() });
+    try {
+      const plain = await newPage(nojs, 'learner without JavaScript');
+      await gotoOk(plain, itemPath('welkom'));
+      const typed = main(plain).getByRole('textbox', { name: 'Wat valt je op in je eigen gemeente?' });
+      await typed.fill(`${REFLECTION} Aangevuld.`);
+      await clickTo(plain, button(plain, T('lesson.not-done')), pathIs(itemPath('welkom')));
+      assert.equal(await typed.inputValue(), `${REFLECTION} Aangevuld.`, 'what was typed was saved with the button');
+      await clickTo(plain, button(plain, T('lesson.mark-done')), pathIs(itemPath('verder')));
+    } finally {
+      await nojs.close();
+    }
+    await gotoOk(page, itemPath('welkom'));
+    assert.equal(await answer.inputValue(), `${REFLECTION} Aangevuld.`);
+    await checks.page(t, page, 'lesson with a saved reflection (after completing)');
+  });
+
   /** Answers every question of an open attempt; checks each kind of page once. */
   async function answerQuiz(t, page, item, answers, seen) {
     for (let n = 0; n < 10; n++) {

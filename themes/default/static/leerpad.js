@@ -15,6 +15,7 @@
     var form = area.form;
     var status = document.getElementById(area.getAttribute("aria-describedby"));
     var csrf = form && form.querySelector("input[name=csrf]");
+    var url = area.getAttribute("data-draft");
     var timer = null;
     var sent = area.value;
     function say(text) { if (status) { status.textContent = text; } }
@@ -22,7 +23,7 @@
       timer = null;
       var answer = area.value;
       if (answer === sent || !csrf) { unsaved.delete(area); return; }
-      fetch(area.getAttribute("data-draft"), {
+      fetch(url, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.value },
