@@ -474,6 +474,7 @@ struct AnswerForm {
 async fn submit_answer(
     state: web::Data<AppState>,
     who: SignedIn,
+    req: HttpRequest,
     path: web::Path<(String, String, i32)>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
@@ -521,7 +522,31 @@ async fn submit_answer(
     let quiz = quiz_of(&served, &item_id)?;
     let question = find_question(quiz, &form.question)
         .ok_or_else(|| AppError::BadRequest("that question is not part of this attempt".into()))?;
-    let answer = parse_answer(question, &form).map_err(AppError::BadRequest)?;
+    // An answer the question cannot take (nothing chosen, a part left open, one
+    // option used twice) brings the learner back to the question, with what they
+    // chose and a message in their language.
+    let answer = match parse_answer(question, &form) {
+        Ok(answer) => answer,
+        Err(problem) => {
+            let (_, item) = find_item(&served, &item_id)?;
+            let ids = attempt.questions();
+            let kept = json!({
+                "value": form.value, "choices": form.choices, "slots": form.slots,
+            });
+            let ctx = json!({
+                "course": course_card(&served.course),
+                "item": { "id": item.id, "title": item.title },
+                "attempt": { "id": attempt.id, "number": ids.len() },
+                "question": question_view(question, attempt_seed(&attempt), quiz.shuffle_options, None),
+                "position": ids.iter().position(|i| *i == form.question).map(|p| p + 1),
+                "error": problem,
+                "kept": kept,
+            });
+            let mut res = render(&state, &viewer, &req, "attempt.html.j2", ctx)?;
+            *res.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(res);
+        }
+    };
     // A second submit of the same question (a double click) just shows its feedback.
     quiz_flow::answer(&state, &who.user, &attempt, quiz, &form.question, &answer).await?;
     Ok(see_other(format!(
@@ -612,41 +637,63 @@ pub fn answer_form(answer: &Answer) -> Vec<(String, String)> {
     }
 }
 
-/// Reads the learner's answer from the form, by question type.
-fn parse_answer(q: &Question, form: &AnswerForm) -> Result<Answer, String> {
-    let index = |s: &str| {
-        s.parse::<usize>()
-            .map_err(|_| "choose one of the options".to_string())
-    };
-    let slots = |n: usize| -> Result<Vec<usize>, String> {
-        (0..n)
+/// Reads the learner's answer from the form, by question type; a text key saying
+/// what is missing or wrong when the question cannot take it.
+fn parse_answer(q: &Question, form: &AnswerForm) -> Result<Answer, &'static str> {
+    let index = |s: &str| s.parse::<usize>().map_err(|_| "quiz.error-choose-one");
+    let slots = |n: usize| -> Result<Vec<usize>, &'static str> {
+        let picks = (0..n)
             .map(|i| {
                 form.slots
                     .get(&format!("slot{i}"))
-                    .ok_or_else(|| "answer every part of the question".to_string())
-                    .and_then(|v| index(v))
+                    .filter(|v| !v.is_empty())
+                    .ok_or("quiz.error-every-part")
+                    .and_then(|v| v.parse::<usize>().map_err(|_| "quiz.error-every-part"))
             })
-            .collect()
+            .collect::<Result<Vec<usize>, _>>()?;
+        if picks.iter().any(|&p| p >= n) {
+            return Err("quiz.error-every-part");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if !picks.iter().all(|p| seen.insert(*p)) {
+            return Err("quiz.error-each-once");
+        }
+        Ok(picks)
     };
     Ok(match &q.answer {
-        QuestionKind::SingleChoice { .. } => Answer::Choice(index(
-            form.value.as_deref().ok_or("choose one of the options")?,
-        )?),
-        QuestionKind::MultipleResponse { .. } => Answer::Choices(form.choices.clone()),
+        QuestionKind::SingleChoice { options } => {
+            let i = index(form.value.as_deref().ok_or("quiz.error-choose-one")?)?;
+            if i >= options.len() {
+                return Err("quiz.error-choose-one");
+            }
+            Answer::Choice(i)
+        }
+        QuestionKind::MultipleResponse { options } => {
+            if form.choices.is_empty() {
+                return Err("quiz.error-choose-some");
+            }
+            if form.choices.iter().any(|&c| c >= options.len()) {
+                return Err("quiz.error-choose-some");
+            }
+            let mut choices = form.choices.clone();
+            choices.sort_unstable();
+            choices.dedup();
+            Answer::Choices(choices)
+        }
         QuestionKind::TrueFalse { .. } => match form.value.as_deref() {
             Some("true") => Answer::Bool(true),
             Some("false") => Answer::Bool(false),
-            _ => return Err("choose true or false".into()),
+            _ => return Err("quiz.error-true-false"),
         },
         QuestionKind::Matching { pairs, .. } => Answer::Matching(slots(pairs.len())?),
         QuestionKind::Ordering { items_html, .. } => Answer::Ordering(slots(items_html.len())?),
         QuestionKind::ShortAnswer { .. } => {
             let text = form.value.clone().unwrap_or_default();
             if text.trim().is_empty() {
-                return Err("type an answer".into());
+                return Err("quiz.error-type-answer");
             }
             if text.chars().count() > 500 {
-                return Err("the answer is too long".into());
+                return Err("quiz.error-too-long");
             }
             Answer::Text(text)
         }

@@ -393,11 +393,25 @@ async fn bad_answers_are_refused_with_a_clear_error() {
                 ],
             )
             .await;
+        // Back to the question with a message in the learner's language, or (for a
+        // value the question can take) on to its feedback.
         assert!(
-            res.status.as_u16() == 400 || res.status.as_u16() == 303,
+            res.status.as_u16() == 422 || res.status.as_u16() == 303,
             "{value}: {}",
             res.status
         );
+        if res.status.as_u16() == 422 {
+            assert!(
+                res.body.contains(r#"role="alert""#) && res.body.contains(&qid),
+                "{value}: {}",
+                res.body
+            );
+            assert!(
+                !res.body.contains("more than once") && !res.body.contains("answer every"),
+                "{}",
+                res.body
+            );
+        }
     }
     // A reflection that is far too long.
     let lesson = b.get(&app.service, "/courses/showcase/welkom").await;
@@ -665,4 +679,88 @@ async fn marking_a_lesson_completed_saves_its_reflections() {
         )
         .await;
     assert_eq!(status.as_u16(), 404);
+}
+
+/// The same option twice in a matching or ordering question, or nothing chosen in a
+/// multiple-response one, brings the learner back to the question with what they
+/// chose and a message in their language; nothing is scored.
+#[actix_web::test]
+async fn an_answer_the_question_cannot_take_keeps_the_learner_in_the_quiz() {
+    let app = test_app(|_| {}).await;
+    let mut b = learner(&app, "a@example.org", true).await;
+    let course = course();
+    let s = &app.service;
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, item) in course.items() {
+        let ItemBody::Quiz(quiz) = &item.body else {
+            continue;
+        };
+        let page = b.get(s, &format!("/courses/showcase/{}", item.id)).await;
+        let Some(start) = b
+            .post(
+                s,
+                &format!("/courses/showcase/{}/attempts", item.id),
+                &[("csrf", &page.csrf())],
+            )
+            .await
+            .location
+        else {
+            continue;
+        };
+        // Answer every question of the attempt wrongly shaped where the kind allows.
+        for _ in 0..20 {
+            let page = b.get(s, &start).await;
+            let Some(qid) = field(&page.body, "question") else {
+                break;
+            };
+            let q = quiz
+                .pools
+                .iter()
+                .flat_map(|p| p.questions.iter())
+                .find(|q| q.id.as_str() == qid)
+                .unwrap();
+            let csrf = page.csrf();
+            let (bad, key): (Vec<(&str, &str)>, &str) = match &q.answer {
+                QuestionKind::Matching { .. } | QuestionKind::Ordering { .. } => (
+                    vec![
+                        ("slot0", "0"),
+                        ("slot1", "0"),
+                        ("slot2", "0"),
+                        ("slot3", "0"),
+                    ],
+                    "Gebruik elk antwoord maar één keer.",
+                ),
+                QuestionKind::MultipleResponse { .. } => {
+                    (vec![], "Duid minstens één antwoord aan.")
+                }
+                _ => (vec![], ""),
+            };
+            if !key.is_empty() {
+                let mut form = vec![("csrf", csrf.as_str()), ("question", qid.as_str())];
+                form.extend(bad.iter().copied());
+                let res = b.post(s, &format!("{start}/answer"), &form).await;
+                res.assert_status(422);
+                assert!(res.body.contains(key), "{}", res.body);
+                if matches!(q.answer, QuestionKind::Matching { .. }) {
+                    assert!(
+                        res.body.contains(r#"value="0" selected"#),
+                        "the choices are kept"
+                    );
+                }
+                seen.insert(key);
+            }
+            let mut form = vec![("csrf".to_string(), csrf.clone())];
+            form.extend(answer_fields(q, true));
+            let fields: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post(s, &format!("{start}/answer"), &fields)
+                .await
+                .assert_status(303);
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        2,
+        "the showcase has matching or ordering and multiple-response questions: {seen:?}"
+    );
 }
