@@ -315,10 +315,16 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await answerQuiz(t, page, 'toets-basis', RIGHT, seenQuizPages);
     await expectHeading(page, T('quiz.you-passed'));
     await expectText(page, T('quiz.final-score', { points: 6, max: 6, pass_mark: 60 }));
+    // Passed: the main button leads on to the next item, not to trying again.
+    const onward = new RegExp(`^${T('item.next', { title: '' })}`);
+    const mainButtons = () => main(page).locator('.button').allInnerTexts();
+    assert.match((await mainButtons())[0], onward, 'after passing, the main button is the next item');
     await checks.page(t, page, 'quiz result (passed)');
 
     await gotoOk(page, itemPath('toets-basis'));
     await expectText(page, T('quiz.passed-already'));
+    assert.match((await mainButtons())[0], onward, 'a passed quiz leads on first');
+    assert.ok(!(await mainButtons()).includes(T('quiz.retry')), 'trying again is there, but not as the main button');
     await checks.page(t, page, 'quiz intro with attempts');
   });
 
@@ -361,7 +367,12 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
   step('the course is complete: certificate, action plan, dashboard and settings', async (t) => {
     const page = learner.pages()[0];
     await gotoOk(page, `/courses/${COURSE}`);
+    // A completion moment: the course is complete, the certificate, the action plan,
+    // and what to do next.
+    await expectText(page, T('course.completed-title'));
     await expectText(page, T('course.complete'));
+    await expectText(page, T('course.what-next'));
+    assert.ok(await main(page).getByRole('link', { name: T('plan.title') }).count() > 0, 'the action plan is offered');
     await checks.page(t, page, 'course overview (complete)');
     await clickTo(page, main(page).getByRole('link', { name: T('certificate.view') }), pathIs(`/courses/${COURSE}/certificate`));
     await expectHeading(page, 'Cursusformaat verkend');

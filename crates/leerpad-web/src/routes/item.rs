@@ -404,7 +404,8 @@ async fn attempt_page(
     enrolled(&state, &who.user, &course_id).await?;
     let (mut attempt, served) = own_attempt(&state, &who, &course_id, &item_id, attempt_id).await?;
     let quiz = quiz_of(&served, &item_id)?;
-    let (_, item) = find_item(&served, &item_id)?;
+    let (index, item) = find_item(&served, &item_id)?;
+    let (_, next) = neighbours(&served, index);
     if quiz_flow::finish_if_answered(&state, &who.user, &attempt, quiz).await {
         attempt = own_attempt(&state, &who, &course_id, &item_id, attempt_id)
             .await?
@@ -418,6 +419,7 @@ async fn attempt_page(
         "course": course_card(&served.course),
         "item": { "id": item.id, "title": item.title },
         "attempt": { "id": attempt.id, "number": ids.len(), "answered": results.len() },
+        "next": next,
     });
     if let Some(qid) = &q.answered {
         if let Some((_, r, answer)) = results.iter().find(|(id, _, _)| id == qid) {
