@@ -37,6 +37,7 @@ const NOTICES: &[&str] = &[
     "token-revoked",
     "joined",
     "declined",
+    "calendar-renewed",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the

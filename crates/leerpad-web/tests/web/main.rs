@@ -9,8 +9,10 @@ mod support;
 
 mod accounts;
 mod authorization;
+mod certificates;
 mod coordinators;
 mod digest;
+mod learners;
 mod learning;
 mod nudges;
 mod privacy;
