@@ -352,7 +352,7 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     await clickTo(page, button(page, T('lesson.mark-done')), (u) => u.pathname !== `/courses/${COURSE.id}/${COURSE.firstLesson}`);
     // The learner's dashboard shows the deadline the group was given, and the next step.
     await gotoOk(page, '/');
-    await expectHeading(page, T('dashboard.deadlines'));
+    await expectText(page, T('dashboard.deadlines'));
     await checks.page(t, page, 'learner dashboard with deadlines');
     // Their deadlines in their own calendar: a private feed address.
     await clickTo(page, main(page).getByRole('link', { name: T('dashboard.calendar') }), pathIs('/me/calendar'));
@@ -362,6 +362,7 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     const ics = await (await fetch(feed)).text();
     assert.match(ics, /BEGIN:VEVENT/, `the feed has the deadline: ${ics}`);
     await checks.page(t, page, 'calendar feed');
+    await gotoOk(page, '/');
   });
 
   step('someone with an account of her own is asked to join, and accepts', async (t) => {
