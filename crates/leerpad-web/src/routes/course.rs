@@ -251,6 +251,21 @@ fn has_reflections(course: &Course) -> bool {
         .any(|(_, i)| matches!(&i.body, ItemBody::Lesson(l) if l.reflections().next().is_some()))
 }
 
+/// The course and the signed-in learner's certificate for it; "not found" without one.
+async fn own_certificate(
+    state: &AppState,
+    who: &SignedIn,
+    course_id: &str,
+) -> AppResult<(Served, learning::Certificate)> {
+    let (served, _) = enrolled(state, &who.user, course_id).await?;
+    let (uid, cid) = (who.user.id, course_id.to_string());
+    let cert = state
+        .db(move |c| learning::certificate_of(c, uid, &cid))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((served, cert))
+}
+
 /// The learner's certificate for a course, printable.
 #[get("/courses/{course}/certificate")]
 async fn certificate(
@@ -259,13 +274,7 @@ async fn certificate(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let course_id = path.into_inner();
-    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
-    let (uid, cid) = (who.user.id, course_id.clone());
-    let cert = state
-        .db(move |c| learning::certificate_of(c, uid, &cid))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (served, cert) = own_certificate(&state, &who, &path.into_inner()).await?;
     render(
         &state,
         &who.viewer,
@@ -291,13 +300,7 @@ async fn certificate_pdf(
     who: SignedIn,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let course_id = path.into_inner();
-    let (served, _) = enrolled(&state, &who.user, &course_id).await?;
-    let (uid, cid) = (who.user.id, course_id.clone());
-    let cert = state
-        .db(move |c| learning::certificate_of(c, uid, &cid))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (served, cert) = own_certificate(&state, &who, &path.into_inner()).await?;
     let course = &served.course;
     let document = cert_doc::Certificate {
         language: course.language,
