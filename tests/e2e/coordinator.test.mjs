@@ -62,7 +62,7 @@ const RIGHT_CSV =
 const EVERY_KIND = [
   'organisations', 'accept invitation', 'coordinator dashboard', 'members', 'import with problems',
   'import done', 'assignments', 'member', 'api tokens', 'settings with your data', 'delete account',
-  'your organisations', 'confirm the email address',
+  'your organisations', 'confirm the email address', 'learner dashboard with deadlines', 'calendar feed',
 ];
 
 const T = texts('nl');
@@ -368,6 +368,19 @@ describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {
     await acceptInvitation(t, page, DIRK, 0, false);
     await gotoOk(page, `/courses/${COURSE.id}/${COURSE.firstLesson}`);
     await clickTo(page, button(page, T('lesson.mark-done')), (u) => u.pathname !== `/courses/${COURSE.id}/${COURSE.firstLesson}`);
+    // The learner's dashboard shows the deadline the group was given, and the next step.
+    await gotoOk(page, '/');
+    await expectText(page, T('dashboard.deadlines'));
+    await checks.page(t, page, 'learner dashboard with deadlines');
+    // Their deadlines in their own calendar: a private feed address.
+    await clickTo(page, main(page).getByRole('link', { name: T('dashboard.calendar') }), pathIs('/me/calendar'));
+    await clickTo(page, button(page, T('calendar.create')), pathIs('/me/calendar'));
+    const feed = await page.locator('#feed-url').inputValue();
+    assert.match(feed, /\/calendar\/\d+\.[A-Za-z0-9_-]+\.ics$/, `the feed address: ${feed}`);
+    const ics = await (await fetch(feed)).text();
+    assert.match(ics, /BEGIN:VEVENT/, `the feed has the deadline: ${ics}`);
+    await checks.page(t, page, 'calendar feed');
+    await gotoOk(page, '/');
   });
 
   step('someone with an account of her own is asked to join, and accepts', async (t) => {

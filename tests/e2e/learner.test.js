@@ -66,7 +66,7 @@ const EVERY_KIND = [
   'home', 'catalogue', 'course overview', 'lesson', 'quiz intro', 'quiz question', 'quiz feedback',
   'quiz result', 'scenario step', 'scenario ending', 'sign-in', 'register', 'sign-in link confirmation',
   'reset', 'new password', 'certificate', 'certificate verification', 'action plan', 'settings',
-  'dashboard', 'error (404)', 'admin users',
+  'dashboard', 'error (404)', 'admin users', 'search results', 'search with an error', 'accessibility statement',
 ];
 
 const T = texts('nl');
@@ -397,6 +397,24 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await clickTo(page, page.getByRole('link', { name: T('nav.settings') }), pathIs('/me'));
     await expectHeading(page, T('settings.title'));
     await checks.page(t, page, 'settings');
+  });
+
+  step('search, from the catalogue, and the accessibility statement, from the footer', async (t) => {
+    const page = learner.pages()[0];
+    await gotoOk(page, '/courses');
+    await page.getByLabel(T('search.label')).fill('welkom');
+    await clickTo(page, button(page, T('search.submit')), pathIs('/search'));
+    await expectText(page, 'Welkom');
+    assert.ok(await main(page).locator('mark').count() > 0, 'the words found are marked');
+    await checks.page(t, page, 'search results');
+    await page.getByLabel(T('search.label')).fill('');
+    await clickTo(page, button(page, T('search.submit')), pathIs('/search'));
+    await expectText(page, T('search.empty'));
+    await checks.page(t, page, 'search with an error');
+
+    await clickTo(page, page.getByRole('contentinfo').getByRole('link', { name: T('a11y.link') }), pathIs('/accessibility'));
+    await expectHeading(page, T('a11y.title'));
+    await checks.page(t, page, 'accessibility statement');
   });
 
   step('anyone can verify the certificate by its code', async (t) => {

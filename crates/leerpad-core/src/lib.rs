@@ -8,7 +8,8 @@
 //! The rules the web server applies: [`grading`] (answers, drawing questions,
 //! scores, attempts), [`completion`] (progress and course completion) and
 //! [`scenario_play`] (following a scenario's choices), and [`nudges`] (which reminder
-//! email is due for an enrolment) and [`report`] (coordinators' completion reports). Their types are re-exported
+//! email is due for an enrolment) and [`report`] (coordinators' completion reports), and [`search`] (what a course
+//! contributes to the search index and what a learner's query means). Their types are re-exported
 //! here; call their functions through the module (`grading::grade`,
 //! `completion::progress`, `scenario_play::replay`).
 
@@ -22,6 +23,7 @@ pub mod nudges;
 pub mod report;
 pub mod role;
 pub mod scenario_play;
+pub mod search;
 pub mod trackable;
 pub mod urls;
 

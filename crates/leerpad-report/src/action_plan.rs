@@ -345,6 +345,11 @@ fn long_date(date: NaiveDate, labels: &Labels) -> String {
     )
 }
 
+/// [`long_date`] in `language`.
+pub(crate) fn long_date_in(date: NaiveDate, language: Language) -> String {
+    long_date(date, labels(language))
+}
+
 fn iso_date(date: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
@@ -409,7 +414,7 @@ fn clean(text: &str) -> String {
 }
 
 /// The text as one line: cleaned, all runs of whitespace made a single space.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     clean(text).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -8,10 +8,13 @@
 //!
 //! - [`action_plan`]: a learner's personal action plan, their answers to a course's
 //!   reflection prompts, as Markdown and as a Word document (DOCX).
+//! - [`certificate`]: a learner's certificate as a one-page A4 PDF, with a QR code
+//!   of its verification address.
 //! - [`completion`]: coordinators' completion reports, one row per learner and
 //!   course, written row by row as CSV and as an Excel workbook (XLSX).
 
 pub mod action_plan;
+pub mod certificate;
 pub mod completion;
 
 /// Why a document could not be produced.
@@ -20,6 +23,9 @@ pub enum ReportError {
     /// The Word document could not be written (its XML or its zip container).
     #[error("could not write the Word document")]
     Docx(#[from] docx_rs::DocxError),
+    /// The certificate PDF could not be written (its font or its QR code).
+    #[error("could not write the certificate PDF: {0}")]
+    Pdf(String),
     /// The CSV report could not be written to its destination.
     #[error("could not write the CSV report")]
     Csv(#[from] csv::Error),

@@ -1,7 +1,7 @@
 //! What learners do: enrolments, lesson progress, quiz attempts, scenario runs,
 //! reflections and certificates.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -251,38 +251,60 @@ pub struct Finished {
 }
 
 pub fn finished(c: &mut DbConnection, user_id: i32, course_id: &str) -> StoreResult<Finished> {
-    let lessons_done = lesson_progress::table
+    Ok(finished_by_course(c, user_id, Some(course_id))?
+        .remove(course_id)
+        .unwrap_or_default())
+}
+
+/// What the learner finished, per course: in one course (`only`) or in all of them,
+/// in three queries whatever the number of courses.
+pub fn finished_by_course(
+    c: &mut DbConnection,
+    user_id: i32,
+    only: Option<&str>,
+) -> StoreResult<HashMap<String, Finished>> {
+    let mut lessons = lesson_progress::table
         .filter(lesson_progress::user_id.eq(user_id))
-        .filter(lesson_progress::course_id.eq(course_id))
         .filter(lesson_progress::completed_at.is_not_null())
-        .select(lesson_progress::item_id)
-        .load::<String>(c)?
-        .into_iter()
-        .collect();
-    let attempts: Vec<(String, Option<bool>)> = quiz_attempts::table
+        .select((lesson_progress::course_id, lesson_progress::item_id))
+        .into_boxed();
+    let mut attempts = quiz_attempts::table
         .filter(quiz_attempts::user_id.eq(user_id))
-        .filter(quiz_attempts::course_id.eq(course_id))
         .filter(quiz_attempts::submitted_at.is_not_null())
-        .select((quiz_attempts::item_id, quiz_attempts::passed))
-        .load(c)?;
-    let scenarios_completed = scenario_runs::table
+        .select((
+            quiz_attempts::course_id,
+            quiz_attempts::item_id,
+            quiz_attempts::passed,
+        ))
+        .into_boxed();
+    let mut scenarios = scenario_runs::table
         .filter(scenario_runs::user_id.eq(user_id))
-        .filter(scenario_runs::course_id.eq(course_id))
         .filter(scenario_runs::finished_at.is_not_null())
-        .select(scenario_runs::item_id)
-        .load::<String>(c)?
-        .into_iter()
-        .collect();
-    Ok(Finished {
-        lessons_done,
-        quizzes_attempted: attempts.iter().map(|(i, _)| i.clone()).collect(),
-        quizzes_passed: attempts
-            .into_iter()
-            .filter(|(_, p)| *p == Some(true))
-            .map(|(i, _)| i)
-            .collect(),
-        scenarios_completed,
-    })
+        .select((scenario_runs::course_id, scenario_runs::item_id))
+        .into_boxed();
+    if let Some(course_id) = only {
+        lessons = lessons.filter(lesson_progress::course_id.eq(course_id));
+        attempts = attempts.filter(quiz_attempts::course_id.eq(course_id));
+        scenarios = scenarios.filter(scenario_runs::course_id.eq(course_id));
+    }
+    let mut out: HashMap<String, Finished> = HashMap::new();
+    for (course, item) in lessons.load::<(String, String)>(c)? {
+        out.entry(course).or_default().lessons_done.insert(item);
+    }
+    for (course, item, passed) in attempts.load::<(String, String, Option<bool>)>(c)? {
+        let f = out.entry(course).or_default();
+        if passed == Some(true) {
+            f.quizzes_passed.insert(item.clone());
+        }
+        f.quizzes_attempted.insert(item);
+    }
+    for (course, item) in scenarios.load::<(String, String)>(c)? {
+        out.entry(course)
+            .or_default()
+            .scenarios_completed
+            .insert(item);
+    }
+    Ok(out)
 }
 
 // --- quizzes ---
@@ -661,6 +683,14 @@ pub fn certificate_of(
         .select(Certificate::as_select())
         .first(c)
         .optional()?)
+}
+
+/// Every certificate of the learner's, one per course at most.
+pub fn certificates_of_user(c: &mut DbConnection, user_id: i32) -> StoreResult<Vec<Certificate>> {
+    Ok(certificates::table
+        .filter(certificates::user_id.eq(user_id))
+        .select(Certificate::as_select())
+        .load(c)?)
 }
 
 pub fn certificate_by_code(c: &mut DbConnection, code: &str) -> StoreResult<Option<Certificate>> {

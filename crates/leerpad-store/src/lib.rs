@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod calendar;
 pub mod db;
 pub mod error;
 pub mod learning;
@@ -17,6 +18,7 @@ pub mod privacy;
 pub mod publish;
 pub mod reports;
 pub mod schema;
+pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 

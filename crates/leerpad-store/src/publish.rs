@@ -156,6 +156,9 @@ pub fn publish(
             for (input, plan) in inputs.iter().zip(&mut plans) {
                 if plan.report.status != PublishStatus::Unchanged {
                     apply(c, input, plan, opts.now)?;
+                } else {
+                    // A database from before search: index what is served.
+                    crate::search::ensure_indexed(c, input.course)?;
                 }
             }
             fail_point("publish-before-commit");
@@ -516,6 +519,9 @@ fn apply(
             .values(chunk)
             .execute(b))?;
     }
+
+    // What search finds changes with what is served, in the same transaction.
+    crate::search::index_course(c, course, version_id)?;
 
     diesel::update(courses::table.find(course_id))
         .set((

@@ -325,6 +325,29 @@ diesel::joinable!(memberships -> org_groups (group_id));
 diesel::joinable!(org_groups -> organisations (organisation_id));
 diesel::joinable!(assignments -> courses (course_id));
 diesel::joinable!(assignments -> org_groups (group_id));
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Integer,
+        feed_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    search_documents (id) {
+        id -> Integer,
+        course_id -> Text,
+        version_id -> Integer,
+        item_id -> Nullable<Text>,
+        kind -> Text,
+        language -> Text,
+        listed -> Bool,
+        position -> Integer,
+        title -> Text,
+        body -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(course_versions -> courses (course_id));
 diesel::joinable!(enrolments -> courses (course_id));
@@ -362,4 +385,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_tokens,
     rate_limits,
+    calendar_feeds,
+    search_documents,
 );

@@ -35,6 +35,9 @@ pub struct Config {
     pub session_hours: u32,
     /// The first administrator, created at first start with a one-time sign-in link.
     pub admin_email: String,
+    /// Where people report accessibility problems (the accessibility statement's
+    /// contact); default: `admin_email`.
+    pub accessibility_contact: Option<String>,
     /// Secret for signing sessions and tokens; default: generated into
     /// `<data_dir>/secret.key` at first start.
     pub secret: Option<String>,
@@ -105,6 +108,7 @@ impl Default for Config {
             default_language: "nl".into(),
             session_hours: 12,
             admin_email: "admin@localhost".into(),
+            accessibility_contact: None,
             secret: None,
             nudge_interval_minutes: 15,
             nudge_max_per_run: 5_000,
@@ -212,6 +216,12 @@ impl Config {
                 "`trusted_proxies` takes addresses or networks like 10.0.0.1 or 10.0.0.0/8, not `{p}`"
             );
         }
+        if let Some(contact) = &self.accessibility_contact {
+            anyhow::ensure!(
+                contact.contains('@') && !contact.trim().contains(char::is_whitespace),
+                "`accessibility_contact` must be an email address, not `{contact}`"
+            );
+        }
         if let Some(secret) = &self.secret {
             anyhow::ensure!(
                 secret.len() >= 32,
@@ -249,6 +259,14 @@ impl Config {
                 .unwrap_or_default(),
             ..leerpad_store::DbOptions::default()
         }
+    }
+
+    /// The accessibility statement's contact address.
+    pub fn accessibility_contact(&self) -> &str {
+        self.accessibility_contact
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or(&self.admin_email)
     }
 
     pub fn base_url(&self) -> String {

@@ -116,6 +116,9 @@ pub fn app(
         .configure(routes::members::routes)
         .configure(routes::memberships::routes)
         .configure(routes::privacy::routes)
+        .configure(routes::accessibility::routes)
+        .configure(routes::calendar::routes)
+        .configure(routes::search::routes)
 }
 
 fn security_headers(config: &Config) -> DefaultHeaders {

@@ -31,10 +31,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{Datelike, NaiveDateTime};
-use hmac::{Hmac, Mac};
 use leerpad_core::completion::{progress, LearnerState, Progress};
 use leerpad_core::nudges::{self as rules, evaluate, Due, Facts, History, Preference};
 use leerpad_core::{urls, Course, Id, NudgeKind, NudgeRule};
@@ -44,7 +41,6 @@ use leerpad_store::nudges::{self as store, NewNudge, NudgeEnrolment};
 use leerpad_store::publish::{load_version, serving_versions};
 use leerpad_store::{Db, DbConnection, StoreResult};
 use serde::Serialize;
-use sha2::Sha256;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -68,8 +64,6 @@ const BATCH: usize = 500;
 /// (`nudge_max_per_run`): the outbox sends oldest first, so a flood of nudges
 /// would hold up sign-in links behind it.
 pub const DEFAULT_MAX_PER_RUN: usize = 5_000;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Decides and queues nudges; see the module documentation. Cheap to share
 /// between threads; keeps the published course versions it has loaded.
@@ -644,20 +638,11 @@ pub(crate) fn date_in_words(t: NaiveDateTime, lang: &str) -> String {
 // --- unsubscribe links ---
 
 fn unsubscribe_key(secret: &[u8]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
-    mac.update(b"leerpad unsubscribe");
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn mac(key: &[u8], user_id: i32, email: &str) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
-    mac.update(format!("{user_id}:{email}").as_bytes());
-    mac
+    crate::security::derive(secret, b"leerpad unsubscribe")
 }
 
 fn token(key: &[u8], user_id: i32, email: &str) -> String {
-    let sig = mac(key, user_id, email).finalize().into_bytes();
-    format!("{user_id}.{}", URL_SAFE_NO_PAD.encode(sig))
+    crate::security::user_token(key, user_id, email)
 }
 
 /// The token in a user's unsubscribe link: `<user id>.<signature>`, the signature
@@ -671,27 +656,12 @@ pub fn unsubscribe_token(secret: &[u8], user_id: i32, email: &str) -> String {
 /// The user a token names, unchecked: look the user up, then
 /// [`unsubscribe_token_matches`].
 pub fn unsubscribe_token_user(token: &str) -> Option<i32> {
-    let (id, _) = token.split_once('.')?;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    id.parse().ok()
+    crate::security::user_token_user(token)
 }
 
 /// Whether `token` is the unsubscribe token of this user (in constant time).
 pub fn unsubscribe_token_matches(secret: &[u8], token: &str, user_id: i32, email: &str) -> bool {
-    let Some((id, sig)) = token.split_once('.') else {
-        return false;
-    };
-    if id != user_id.to_string() {
-        return false;
-    }
-    match URL_SAFE_NO_PAD.decode(sig) {
-        Ok(bytes) => mac(&unsubscribe_key(secret), user_id, email)
-            .verify_slice(&bytes)
-            .is_ok(),
-        Err(_) => false,
-    }
+    crate::security::user_token_matches(&unsubscribe_key(secret), token, user_id, email)
 }
 
 // --- the report ---

@@ -38,6 +38,7 @@ const NOTICES: &[&str] = &[
     "joined",
     "declined",
     "role-changed",
+    "calendar-renewed",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the

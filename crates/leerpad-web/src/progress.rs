@@ -122,7 +122,8 @@ pub async fn repair(state: &AppState, user: &User, served: &Served) {
     }
 }
 
-fn to_state(f: learning::Finished) -> LearnerState {
+/// The core's view of what a learner finished.
+pub fn to_state(f: learning::Finished) -> LearnerState {
     let ids = |set: HashSet<String>| set.into_iter().filter_map(|s| Id::new(s).ok()).collect();
     LearnerState {
         lessons_done: ids(f.lessons_done),
@@ -141,13 +142,7 @@ pub async fn learner_state(
     let f = state
         .db(move |c| learning::finished(c, user_id, &cid))
         .await?;
-    let ids = |set: HashSet<String>| set.into_iter().filter_map(|s| Id::new(s).ok()).collect();
-    Ok(LearnerState {
-        lessons_done: ids(f.lessons_done),
-        quizzes_attempted: ids(f.quizzes_attempted),
-        quizzes_passed: ids(f.quizzes_passed),
-        scenarios_completed: ids(f.scenarios_completed),
-    })
+    Ok(to_state(f))
 }
 
 /// Does `f` (something the learner does in the course) and what follows from it in

@@ -11,3 +11,4 @@ mod privacy;
 mod publish;
 mod reports;
 mod schema;
+mod search;

@@ -74,7 +74,9 @@ fn actual(conn: &mut DbConnection) -> Schema {
     match conn {
         DbConnection::Sqlite(c) => {
             let tables: Vec<Name> = diesel::sql_query(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+                // Ordinary tables only: not the FTS5 search index (a virtual table) nor the
+                // shadow tables that hold its data.
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
             )
             .load(c)
             .unwrap();

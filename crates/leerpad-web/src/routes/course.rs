@@ -4,14 +4,15 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use leerpad_core::completion::{is_done, progress, LearnerState};
-use leerpad_core::{media, Course, ItemBody, LessonBlock, Visibility};
+use leerpad_core::{media, Course, ItemBody, Language, LessonBlock, Visibility};
 use leerpad_report::action_plan::{self, ActionPlan, PlanSection};
+use leerpad_report::certificate as cert_doc;
 use leerpad_store::learning;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
-use crate::progress::{enrolled, learner_state, needs_settling, repair};
+use crate::progress::{enrolled, learner_state, needs_settling, repair, to_state};
 use crate::state::{AppState, Served};
 use crate::viewer::{SignedIn, Viewer};
 
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(action_plan_markdown)
         .service(action_plan_docx)
         .service(action_plan_page)
+        .service(certificate_pdf)
         .service(certificate)
         .service(overview)
         .service(enrol);
@@ -62,30 +64,57 @@ async fn home(
             json!({ "courses": cards }),
         );
     };
+    // Everything about the learner's courses in one trip to the database, whatever
+    // their number: enrolments, what they finished in each, their certificates.
     let uid = user.id;
-    let enrolments = state.db(move |c| learning::enrolments_of(c, uid)).await?;
+    let (enrolments, mut finished, certificates) = state
+        .db(move |c| {
+            Ok((
+                learning::enrolments_of(c, uid)?,
+                learning::finished_by_course(c, uid, None)?,
+                learning::certificates_of_user(c, uid)?,
+            ))
+        })
+        .await?;
+    let now = state.clock.now();
     let mut rows = Vec::new();
+    let mut deadlines = Vec::new();
     for e in enrolments {
         let Ok(served) = state.courses.current(&state, &e.course_id).await else {
             continue;
         };
-        let ls = learner_state(&state, uid, &e.course_id).await?;
+        let ls = to_state(finished.remove(&e.course_id).unwrap_or_default());
         let p = progress(&served.course, &ls);
         let next = p
             .next_item
             .as_ref()
             .and_then(|id| served.course.item(id))
-            .map(|i| json!({ "id": i.id, "title": i.title }));
-        let cid = e.course_id.clone();
-        let mut cert = state
-            .db(move |c| learning::certificate_of(c, uid, &cid))
-            .await?;
+            .map(|i| json!({ "id": i.id, "title": i.title, "kind": i.kind() }));
+        let overdue = e.deadline.is_some_and(|d| d < now) && e.completed_at.is_none();
+        if let (Some(deadline), None) = (e.deadline, e.completed_at) {
+            deadlines.push((
+                deadline,
+                json!({
+                    "course": { "id": served.course.id, "title": served.course.title },
+                    "deadline": deadline,
+                    "overdue": overdue,
+                    "days_left": (deadline.date() - now.date()).num_days(),
+                    "next": next,
+                }),
+            ));
+        }
+        let mut cert = certificates
+            .iter()
+            .find(|c| c.course_id == e.course_id)
+            .map(|c| c.code.clone());
         if needs_settling(&served.course, p.complete, &e, Some(cert.is_some())) {
+            // Rare: a completion recorded without what follows from it.
             repair(&state, &user, &served).await;
             let cid = e.course_id.clone();
             cert = state
                 .db(move |c| learning::certificate_of(c, uid, &cid))
-                .await?;
+                .await?
+                .map(|c| c.code);
         }
         rows.push(json!({
             "course": course_card(&served.course),
@@ -95,17 +124,19 @@ async fn home(
             "complete": p.complete,
             "next": next,
             "deadline": e.deadline,
-            "overdue": e.deadline.is_some_and(|d| d < state.clock.now()) && e.completed_at.is_none(),
+            "overdue": overdue,
             "completed_at": e.completed_at,
-            "certificate": cert.map(|c| c.code),
+            "certificate": cert,
         }));
     }
+    deadlines.sort_by_key(|(d, _)| *d);
+    let deadlines: Vec<Value> = deadlines.into_iter().map(|(_, v)| v).collect();
     render(
         &state,
         &viewer,
         &req,
         "dashboard.html.j2",
-        json!({ "enrolments": rows }),
+        json!({ "enrolments": rows, "deadlines": deadlines }),
     )
 }
 
@@ -229,6 +260,33 @@ fn has_reflections(course: &Course) -> bool {
         .any(|(_, i)| matches!(&i.body, ItemBody::Lesson(l) if l.reflections().next().is_some()))
 }
 
+/// The course and the signed-in learner's certificate for it; "not found" without one.
+async fn own_certificate(
+    state: &AppState,
+    who: &SignedIn,
+    course_id: &str,
+) -> AppResult<(Served, learning::Certificate)> {
+    let (served, enrolment) = enrolled(state, &who.user, course_id).await?;
+    let (uid, cid) = (who.user.id, course_id.to_string());
+    let mut cert = state
+        .db(move |c| learning::certificate_of(c, uid, &cid))
+        .await?;
+    if cert.is_none() && served.course.certificate.is_some() {
+        // A completion recorded without its certificate (a crash between the two,
+        // before they were one transaction) gets it now.
+        let complete =
+            progress(&served.course, &learner_state(state, uid, course_id).await?).complete;
+        if needs_settling(&served.course, complete, &enrolment, Some(false)) {
+            repair(state, &who.user, &served).await;
+            let cid = course_id.to_string();
+            cert = state
+                .db(move |c| learning::certificate_of(c, uid, &cid))
+                .await?;
+        }
+    }
+    Ok((served, cert.ok_or(AppError::NotFound)?))
+}
+
 /// The learner's certificate for a course, printable.
 #[get("/courses/{course}/certificate")]
 async fn certificate(
@@ -237,29 +295,7 @@ async fn certificate(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let course_id = path.into_inner();
-    let (served, enrolment) = enrolled(&state, &who.user, &course_id).await?;
-    let (uid, cid) = (who.user.id, course_id.clone());
-    let mut cert = state
-        .db(move |c| learning::certificate_of(c, uid, &cid))
-        .await?;
-    if cert.is_none() && served.course.certificate.is_some() {
-        // A completion recorded without its certificate (a crash between the two,
-        // before they were one transaction) gets it now.
-        let complete = progress(
-            &served.course,
-            &learner_state(&state, uid, &course_id).await?,
-        )
-        .complete;
-        if needs_settling(&served.course, complete, &enrolment, Some(false)) {
-            repair(&state, &who.user, &served).await;
-            let cid = course_id.clone();
-            cert = state
-                .db(move |c| learning::certificate_of(c, uid, &cid))
-                .await?;
-        }
-    }
-    let cert = cert.ok_or(AppError::NotFound)?;
+    let (served, cert) = own_certificate(&state, &who, &path.into_inner()).await?;
     render(
         &state,
         &who.viewer,
@@ -268,10 +304,48 @@ async fn certificate(
         json!({
             "course": course_card(&served.course),
             "certificate": cert_json(&cert, &state),
-            "verify_url": format!("{}/certificates/{}", state.config.base_url(), cert.code),
+            "verify_url": verify_url(&state, &cert.code),
             "issuer": served.course.certificate.as_ref().and_then(|c| c.issuer.clone()),
+            "study_time": cert_doc::study_time(
+                served.course.duration_minutes,
+                if who.viewer.lang == "en" { Language::En } else { Language::Nl },
+            ),
         }),
     )
+}
+
+/// The learner's certificate as an A4 PDF with a QR code of its verification address.
+#[get("/courses/{course}/certificate.pdf")]
+async fn certificate_pdf(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let (served, cert) = own_certificate(&state, &who, &path.into_inner()).await?;
+    let course = &served.course;
+    let document = cert_doc::Certificate {
+        language: course.language,
+        title: cert.title.clone(),
+        course_title: course.title.clone(),
+        holder_name: cert.holder_name.clone(),
+        study_minutes: course.duration_minutes,
+        issued_on: cert.issued_at.date(),
+        expires_on: cert.expires_at.map(|e| e.date()),
+        issuer: course.certificate.as_ref().and_then(|c| c.issuer.clone()),
+        verify_url: verify_url(&state, &cert.code),
+        code: cert.code,
+    };
+    // Drawing a page is CPU work: off the request threads.
+    let bytes =
+        web::block(move || cert_doc::pdf(&document).map(|b| (b, cert_doc::file_name(&document))))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(download(bytes.0, "application/pdf", &bytes.1))
+}
+
+fn verify_url(state: &AppState, code: &str) -> String {
+    format!("{}/certificates/{code}", state.config.base_url())
 }
 
 fn cert_json(cert: &learning::Certificate, state: &AppState) -> Value {

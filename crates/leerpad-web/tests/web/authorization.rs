@@ -458,6 +458,21 @@ fn routes() -> Vec<Row> {
         post("/me/delete", "/me/delete", Body::Form(&[("password", "niet mijn wachtwoord")]),
                                                                             [SI, UNPR, UNPR, UNPR, UNPR, SI, UNPR, SI, UNPR]),
 
+        // --- what learners expect of a learning site: public pages, and their own certificate and deadlines ---
+        get("/accessibility", "/accessibility",                             [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+        // Hidden showcase is found only by those enrolled in it (see the check).
+        get("/search", "/search?q=cursusformaat",                           [OK, OK, OK, OK, OK, OK, OK, OK, OK]).check(search_keeps_hidden_courses_hidden),
+        get("/search", "/search?q=",                                        [UNPR, UNPR, UNPR, UNPR, UNPR, UNPR, UNPR, UNPR, UNPR]),
+        // The feed's address is the credential: LA1's deadlines, for whoever has it.
+        get("/calendar/{token}.ics", "/calendar/$calendar.ics",             [OK, OK, OK, OK, OK, OK, OK, OK, OK]).credential(),
+        get("/calendar/{token}.ics", "/calendar/$la1.bm90LXNpZ25lZA.ics",   [NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+        get("/me/calendar", "/me/calendar",                                 [SI, OK, OK, OK, OK, SI, OK, SI, OK]),
+        get("/courses/{course}/certificate.pdf", "/courses/showcase/certificate.pdf",
+                                                                            [SI, NF, OK, NF, NF, SI, NF, SI, NF]),
+
+        // Renews the caller's own feed key (LA1's feed row above runs before this).
+        post("/me/calendar", "/me/calendar", NO_FIELDS,                     [SI, RE, RE, RE, RE, SI, RE, SI, RE]),
+
         // --- last, as it ends the sessions ---
         post("/auth/sign-out", "/auth/sign-out", NO_FIELDS,                 [RE, RE, RE, RE, RE, FB, RE, FB, RE]),
     ]
@@ -514,6 +529,17 @@ fn organisations_listed(_: &Fixture, who: &Who, page: &Page) -> Result<(), Strin
         Ok(())
     } else {
         Err(format!("organisations {slugs:?}, wanted {wanted:?}"))
+    }
+}
+
+/// Search finds the hidden course showcase only for those enrolled in it.
+fn search_keeps_hidden_courses_hidden(_: &Fixture, who: &Who, page: &Page) -> Result<(), String> {
+    let enrolled = matches!(who.caller, Caller::La1 | Caller::Lb1 | Caller::Cb);
+    let found = page.body.contains("href=\"/courses/showcase");
+    match (enrolled, found) {
+        (true, false) => Err("an enrolled learner does not find the course".into()),
+        (false, true) => Err("someone not enrolled finds the hidden course".into()),
+        _ => Ok(()),
     }
 }
 
@@ -637,6 +663,8 @@ struct Fixture {
     q2_answer: String,
     token: String,
     unsubscribe: String,
+    /// LA1's calendar feed token (from the address on LA1's calendar page).
+    calendar: String,
 }
 
 fn now() -> NaiveDateTime {
@@ -727,6 +755,7 @@ impl Fixture {
             ("$run", run.to_string()),
             ("$code", LA1_CERTIFICATE.to_string()),
             ("$unsubscribe", self.unsubscribe.clone()),
+            ("$calendar", self.calendar.clone()),
             ("$me", who.label.to_string()),
             ("$name", who.name.clone()),
         ];
@@ -1114,6 +1143,18 @@ async fn every_route_for_every_caller() {
             .id
     };
 
+    // LA1 asks for a calendar feed; its address holds the token.
+    la1.submit(&app.service, "/me/calendar", "/me/calendar", &[])
+        .await
+        .assert_status(303);
+    let calendar = {
+        let page = la1.get(&app.service, "/me/calendar").await;
+        let body = page.body.replace("&#x2f;", "/");
+        let start = body.find("/calendar/").expect("a feed address") + "/calendar/".len();
+        let rest = &body[start..];
+        rest[..rest.find(".ics").unwrap()].to_string()
+    };
+
     let fixture = Fixture {
         org_a,
         ca: ca_id,
@@ -1132,6 +1173,7 @@ async fn every_route_for_every_caller() {
             la1_id,
             LA1_EMAIL,
         ),
+        calendar,
     };
 
     // The callers, each with their own browser and CSRF token (a script has none).

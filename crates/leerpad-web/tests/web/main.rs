@@ -9,10 +9,12 @@ mod support;
 
 mod accounts;
 mod authorization;
+mod certificates;
 mod connections;
 mod coordinators;
 mod digest;
 mod faults;
+mod learners;
 mod learning;
 mod nudges;
 mod privacy;

@@ -1,0 +1,2 @@
+DROP TABLE search_documents;
+DROP TABLE calendar_feeds;
