@@ -16,13 +16,16 @@ fn main() -> ExitCode {
     } else {
         "warn"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LEERPAD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEERPAD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli::log_format(&args) {
+        // One JSON object per line, for log collectors.
+        leerpad_web::LogFormat::Json => logs.json().init(),
+        leerpad_web::LogFormat::Human => logs.init(),
+    }
     // Databases, mail files, reports and secrets hold personal data: whatever
     // Leerpad writes is readable by its own user only.
     #[cfg(unix)]

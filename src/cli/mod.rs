@@ -1,11 +1,14 @@
 //! Command-line interface: one module per subcommand.
 
+mod backup;
 mod check;
 mod compile;
+mod doctor;
 mod migrate;
 mod nudge;
 mod publish;
 mod report;
+mod restore;
 mod serve;
 
 use std::path::PathBuf;
@@ -41,6 +44,14 @@ pub enum Command {
     /// An organisation's completion report as CSV, XLSX or JSON, with the
     /// dashboard's filters.
     Report(Box<report::Args>),
+    /// Check a configuration: database, email, base URL, secret and courses;
+    /// one line per check, exit 1 when any fails.
+    Doctor(doctor::Args),
+    /// Copy the SQLite database to a new file while the server runs (consistent,
+    /// checked).
+    Backup(backup::Args),
+    /// Put a backup in place as the database of an empty data folder.
+    Restore(restore::Args),
 }
 
 /// Where the database is.
@@ -83,6 +94,20 @@ pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
+/// How log lines are written: `log_format` of the configuration for `serve`
+/// (file or `LEERPAD_LOG_FORMAT`), `LEERPAD_LOG_FORMAT` for the other commands.
+pub fn log_format(cli: &Cli) -> leerpad_web::LogFormat {
+    if let Command::Serve(args) = &cli.command {
+        if let Ok(config) = leerpad_web::Config::load(args.config.as_deref()) {
+            return config.log_format;
+        }
+    }
+    std::env::var("LEERPAD_LOG_FORMAT")
+        .ok()
+        .and_then(|v| leerpad_web::LogFormat::parse(&v))
+        .unwrap_or_default()
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
@@ -92,5 +117,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Nudge(args) => nudge::run(args),
         Command::Report(args) => report::run(*args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Backup(args) => backup::run(args),
+        Command::Restore(args) => restore::run(args),
     }
 }

@@ -317,6 +317,25 @@ impl Mailer {
         }
     }
 
+    /// Whether email could be sent now: connects to the SMTP server as sending
+    /// does (TLS and credentials as configured), waits for its answers and says
+    /// goodbye. The files transport has nothing to connect to.
+    pub async fn check_connection(&self) -> Result<(), SendError> {
+        match &self.kind {
+            Kind::Smtp { builder, .. } => {
+                let transport: AsyncSmtpTransport<Tokio1Executor> = builder.clone().build();
+                if transport.test_connection().await? {
+                    Ok(())
+                } else {
+                    Err(SendError::Message(
+                        "the SMTP server closed the connection before answering".into(),
+                    ))
+                }
+            }
+            Kind::Files { .. } => Ok(()),
+        }
+    }
+
     /// `SMTP host:port (STARTTLS)` or `files in <dir>`, for logs.
     pub fn describe(&self) -> &str {
         &self.description

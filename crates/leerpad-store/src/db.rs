@@ -241,6 +241,16 @@ impl Db {
         Ok(db)
     }
 
+    /// The pool's connections now: open, of which idle, and the most it opens.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -304,6 +314,77 @@ impl Db {
             tracing::info!(migration = %m, "applied database migration");
         }
         Ok(applied)
+    }
+}
+
+/// A pool's connections at one moment (see [`Db::pool_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open, in use or idle.
+    pub connections: u32,
+    /// Open connections nobody is using.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
+/// The migrations this binary would apply to the database at `url`, without
+/// applying them (nor creating a SQLite file: one that does not exist is an
+/// `Open` error). PostgreSQL is given at most 5 seconds to answer unless the URL
+/// sets its own `connect_timeout`.
+pub fn pending_migrations(url: &str) -> StoreResult<Vec<String>> {
+    let parsed = DbUrl::parse(url)?;
+    let open_err = |reason: String| StoreError::Open {
+        url: parsed.redacted(),
+        reason,
+    };
+    match &parsed {
+        DbUrl::Sqlite(path) => {
+            if !path.is_file() {
+                return Err(open_err("there is no database file there yet".into()));
+            }
+            let mut c = SqliteConnection::establish(&sqlite_url(path))
+                .map_err(|e| open_err(e.to_string()))?;
+            c.batch_execute("PRAGMA busy_timeout = 5000;")?;
+            let pending = c
+                .pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+            Ok(pending.iter().map(|m| m.name().to_string()).collect())
+        }
+        DbUrl::Postgres(url) => {
+            let url = with_connect_timeout(url);
+            let mut c = PgConnection::establish(&url).map_err(|e| open_err(e.to_string()))?;
+            let pending = c
+                .pending_migrations(PG_MIGRATIONS)
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+            Ok(pending.iter().map(|m| m.name().to_string()).collect())
+        }
+    }
+}
+
+/// The versions of every migration this binary knows, for one backend.
+pub fn known_migrations(backend: Backend) -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    match backend {
+        Backend::Sqlite => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.name().version().to_string()).collect())
+                .unwrap_or_default()
+        }
+        Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.name().version().to_string()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// `url` with `connect_timeout=5` unless it sets one.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=5")
+    } else {
+        format!("{url}?connect_timeout=5")
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod backup;
 pub mod calendar;
 pub mod db;
 pub mod error;
@@ -22,7 +23,7 @@ pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, DbConnection, DbOptions, DbUrl, Synchronous};
+pub use db::{Backend, Db, DbConnection, DbOptions, DbUrl, PoolState, Synchronous};
 pub use error::{StoreError, StoreResult};
 pub use publish::{
     publish, CourseReport, Diff, Orphans, PublishInput, PublishOptions, PublishStatus,

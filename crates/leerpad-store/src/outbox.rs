@@ -653,6 +653,37 @@ pub fn pending_count(c: &mut DbConnection) -> StoreResult<i64> {
         .get_result(c)?)
 }
 
+/// How many emails wait to be sent and how many were given up on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Not yet sent nor given up on (`pending`, due or not).
+    pub queued: i64,
+    /// Given up on (`failed`).
+    pub failed: i64,
+}
+
+/// The outbox's depth and failures, in one query.
+pub fn counts(c: &mut DbConnection) -> StoreResult<OutboxCounts> {
+    use crate::schema::email_outbox::dsl as o;
+    let rows: Vec<(String, i64)> = o::email_outbox
+        .filter(o::status.eq_any([
+            OutboxStatus::Pending.as_str(),
+            OutboxStatus::Failed.as_str(),
+        ]))
+        .group_by(o::status)
+        .select((o::status, diesel::dsl::count_star()))
+        .load(c)?;
+    let mut out = OutboxCounts::default();
+    for (status, n) in rows {
+        match OutboxStatus::parse(&status) {
+            Some(OutboxStatus::Pending) => out.queued = n,
+            Some(OutboxStatus::Failed) => out.failed = n,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// The latest `limit` emails, newest first.
 pub fn list(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
     use crate::schema::email_outbox::dsl as o;

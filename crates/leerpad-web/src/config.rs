@@ -56,7 +56,32 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// The most seconds a request body may take to arrive.
     pub body_timeout_seconds: u64,
+    /// A bearer token for `GET /metrics` (Prometheus); without one, there are no
+    /// metrics (404).
+    pub metrics_token: Option<String>,
+    /// `human` (default): readable lines; `json`: one JSON object per line.
+    pub log_format: LogFormat,
     pub mail: MailConfig,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+impl LogFormat {
+    /// `human` or `json`, in any case.
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "human" => Some(LogFormat::Human),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +141,8 @@ impl Default for Config {
             digest_hour: 7,
             trusted_proxies: Vec::new(),
             body_timeout_seconds: 60,
+            metrics_token: None,
+            log_format: LogFormat::Human,
             mail: MailConfig::default(),
         }
     }
@@ -220,6 +247,12 @@ impl Config {
             anyhow::ensure!(
                 contact.contains('@') && !contact.trim().contains(char::is_whitespace),
                 "`accessibility_contact` must be an email address, not `{contact}`"
+            );
+        }
+        if let Some(token) = &self.metrics_token {
+            anyhow::ensure!(
+                token.trim().len() >= 16 && token.trim() == token,
+                "`metrics_token` must be at least 16 characters, without spaces around"
             );
         }
         if let Some(secret) = &self.secret {
@@ -362,6 +395,8 @@ impl fmt::Debug for Config {
             .field("digest_hour", &self.digest_hour)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("log_format", &self.log_format)
             .field("mail.smtp_host", &self.mail.smtp_host)
             .field(
                 "mail.smtp_password",

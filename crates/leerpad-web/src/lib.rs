@@ -13,6 +13,7 @@ mod error;
 mod fresh;
 mod guard;
 mod mail;
+pub mod metrics;
 pub mod nudges;
 mod page;
 mod progress;
@@ -30,12 +31,12 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::middleware::{from_fn, Compress, Condition, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use leerpad_store::Db;
 
 pub use clock::Clock;
-pub use config::{Config, Registration};
+pub use config::{Config, LogFormat, Registration};
 pub use mail::Waker;
 pub use routes::item::answer_form;
 pub use security::{random_token, token_hash};
@@ -49,6 +50,9 @@ pub fn build_state(
     wake_mail: mail::Waker,
 ) -> anyhow::Result<AppState> {
     let keys = security::Keys::load(config.secret.as_deref(), &config.data_dir)?;
+    if config.metrics_token.is_some() {
+        crate::metrics::recorder();
+    }
     let theme = theme::Theme::new(config.theme_dir.clone());
     let templates = theme.environment();
     let _ = error::ERROR_PAGES.set(theme.environment());
@@ -82,6 +86,7 @@ pub fn app(
     >,
 > {
     let headers = security_headers(&state.config);
+    let measured = state.config.metrics_token.is_some();
     App::new()
         .app_data(web::Data::new(state))
         // Requests that cannot be read get themed errors, never actix's plain text.
@@ -103,7 +108,10 @@ pub fn app(
         .wrap(from_fn(error::retry_after))
         .wrap(Compress::default())
         .wrap(headers)
+        // Outermost: a request's time includes every other middleware.
+        .wrap(Condition::new(measured, crate::metrics::Record))
         .configure(routes::support::routes)
+        .configure(routes::metrics::routes)
         .configure(routes::auth::routes)
         .configure(routes::admin::routes)
         .configure(routes::api::routes)

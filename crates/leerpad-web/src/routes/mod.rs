@@ -11,6 +11,7 @@ pub mod course;
 pub mod item;
 pub mod members;
 pub mod memberships;
+pub mod metrics;
 pub mod notifications;
 pub mod organisations;
 pub mod privacy;
