@@ -9,9 +9,9 @@
 //! asked for and hands out the same one after that, so a process (or a test
 //! binary) may build any number of apps.
 //!
-//! Labels are bounded: a route is its pattern (`/courses/{course}`, never the
-//! path asked for), a path no route knows is `unmatched`, and methods other than
-//! the usual ones are `other`.
+//! Labels are bounded: a route is its pattern (`/courses/{course}`, written
+//! `/courses/:course`; never the path asked for), a path no route knows is
+//! `unmatched`, and methods other than the usual ones are `other`.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -144,7 +144,7 @@ where
         let method = method_label(req.method());
         // The pattern of the route that will answer: the app's resource map is
         // known before routing, and no other part of the request is kept.
-        let route = req.match_pattern();
+        let route = req.match_pattern().map(route_label);
         Recording {
             inner: Box::pin(self.service.call(req)),
             started,
@@ -193,6 +193,42 @@ where
     }
 }
 
+/// A route pattern as a label: `/courses/{course}` becomes `/courses/:course`
+/// (and `/static/{path:.*}` `/static/:path`). Label values may hold braces, but
+/// simple parsers of the text format (and people grepping it) trip over them.
+fn route_label(pattern: String) -> String {
+    if !pattern.contains('{') {
+        return pattern;
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '{' {
+            out.push(c);
+            continue;
+        }
+        out.push(':');
+        // The name, then skip any `:regex` up to the matching brace.
+        let mut depth = 1;
+        let mut naming = true;
+        for c in chars.by_ref() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                ':' if depth == 1 => naming = false,
+                _ if naming && depth == 1 => out.push(c),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
@@ -237,6 +273,22 @@ mod tests {
         ));
         assert!(!token_matches("", "geheim-token-van-prometheus"));
         assert!(!token_matches("geheim", "geheim-token-van-prometheus"));
+    }
+
+    #[test]
+    fn routes_are_labelled_by_their_pattern() {
+        for (pattern, label) in [
+            ("/healthz", "/healthz"),
+            ("/courses/{course}", "/courses/:course"),
+            (
+                "/courses/{course}/{item}/done",
+                "/courses/:course/:item/done",
+            ),
+            ("/static/{path:.*}", "/static/:path"),
+            ("/x/{id:[0-9]{1,3}}/y", "/x/:id/y"),
+        ] {
+            assert_eq!(route_label(pattern.to_string()), label);
+        }
     }
 
     #[test]

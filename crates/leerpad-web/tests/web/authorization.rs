@@ -222,6 +222,9 @@ impl Row {
 
 const NO_FIELDS: Body = Body::Form(&[]);
 
+/// The metrics token of the table's server, which no caller has.
+const METRICS_TOKEN: &str = "prometheus-scrapes-with-this";
+
 /// Every route, and what every caller gets from it. Rows run in this order; signing
 /// out is last. `$la1`, `$la2`, `$lb1` are user ids; `$group` is Burgerzaken's id;
 /// `$assignment` A's assignment; `$token` an API token of CA's; `$attempt` LA1's
@@ -234,6 +237,8 @@ fn routes() -> Vec<Row> {
         //                                                                   anon L0  LA1 LB1 CB  CBt CA  CAt admin
         // --- support ---
         get("/healthz", "/healthz",                                         [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+        // Only for Prometheus with the configured token (tests/web/metrics.rs).
+        get("/metrics", "/metrics",                                         [UA, UA, UA, UA, UA, UA, UA, UA, UA]),
         get("/static/{path:.*}", "/static/leerpad.css",                     [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
         get("/static/{path:.*}", "/static/../Cargo.toml",                   [NF, NF, NF, NF, NF, NF, NF, NF, NF]),
 
@@ -969,7 +974,8 @@ async fn invite<S, B>(
 
 #[actix_web::test]
 async fn every_route_for_every_caller() {
-    let app = test_app(|_| {}).await;
+    // Metrics on: no session or API token is the metrics token.
+    let app = test_app(|c| c.metrics_token = Some(METRICS_TOKEN.into())).await;
     let s = &app.service;
 
     // An administrator, and organisation A with its coordinator CA, learners LA1 and

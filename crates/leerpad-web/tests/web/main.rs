@@ -16,6 +16,7 @@ mod digest;
 mod faults;
 mod learners;
 mod learning;
+mod metrics;
 mod nudges;
 mod privacy;
 mod security;
