@@ -25,7 +25,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "`leerpad restore` restores SQLite backups; restore PostgreSQL with pg_restore (see docs/operations.md)"
         );
     };
-    let inspected = backup::inspect(&args.file)?;
+    let inspected = backup::inspect(&args.file)
+        .with_context(|| format!("{} cannot be restored", args.file.display()))?;
     if !inspected.problems.is_empty() {
         anyhow::bail!(
             "{} cannot be restored: {}",
