@@ -12,7 +12,12 @@ nginx_port=${NGINX_PORT:-18182}
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "bench-web needs $tool (apt-get install wrk nginx-light curl)"; exit 2; }
 done
-cargo build --release --quiet -p leerpad
+# LEERPAD_BIN: measure that binary (e.g. an older build, to compare) instead of
+# building this tree's release binary.
+if [ -z "${LEERPAD_BIN:-}" ]; then
+  cargo build --release --quiet -p leerpad
+  LEERPAD_BIN=target/release/leerpad
+fi
 
 work=$(mktemp -d)
 cleanup() {
@@ -24,7 +29,7 @@ trap cleanup EXIT
 
 export LEERPAD_DATA_DIR="$work/data" LEERPAD_LISTEN="127.0.0.1:$app_port" LEERPAD_LOG=warn
 export LEERPAD_SECRET="benchmark secret, long enough to sign sessions with"
-target/release/leerpad serve > "$work/serve.log" 2>&1 &
+"$LEERPAD_BIN" serve > "$work/serve.log" 2>&1 &
 app_pid=$!
 base="http://127.0.0.1:$app_port"
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done

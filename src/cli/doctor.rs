@@ -315,13 +315,15 @@ fn secret(config: &Config, file: Option<&Path>) -> Vec<Check> {
     out
 }
 
-/// The file's mode if its group or others may read or write it.
+/// The file's mode if users other than its owner and group may read or write
+/// it. (A group of its own, as `root:leerpad 0640` for a configuration file, is
+/// private enough.)
 fn others_may_read(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-        (mode & 0o077 != 0).then_some(mode)
+        (mode & 0o007 != 0).then_some(mode)
     }
     #[cfg(not(unix))]
     {

@@ -183,8 +183,29 @@ impl Config {
             )
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let config = config.without_empty_values();
         config.validate()?;
         Ok(config)
+    }
+
+    /// An optional setting given as an empty value is not set: a deployment
+    /// template (`LEERPAD_METRICS_TOKEN=` in a compose file) may leave it empty.
+    fn without_empty_values(mut self) -> Config {
+        for value in [
+            &mut self.base_url,
+            &mut self.database_url,
+            &mut self.accessibility_contact,
+            &mut self.secret,
+            &mut self.metrics_token,
+            &mut self.mail.smtp_host,
+            &mut self.mail.smtp_username,
+            &mut self.mail.smtp_password,
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *value = None;
+            }
+        }
+        self
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -444,6 +465,28 @@ mod tests {
             ..Config::default()
         };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn empty_optional_values_are_not_set() {
+        let c = Config {
+            metrics_token: Some(String::new()),
+            mail: MailConfig {
+                smtp_username: Some(" ".into()),
+                ..MailConfig::default()
+            },
+            ..Config::default()
+        }
+        .without_empty_values();
+        assert_eq!(c.metrics_token, None);
+        assert_eq!(c.mail.smtp_username, None);
+        c.validate().unwrap();
+        let c = Config {
+            metrics_token: Some("kort".into()),
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("`metrics_token`"), "{e}");
     }
 
     #[test]
