@@ -212,7 +212,7 @@ fn base_url(config: &Config) -> Check {
     }
     let local = is_local(host);
     match (scheme, local, config.base_url.is_some()) {
-        ("https", _, _) => check(Level::Ok, "base_url", format!("{url}")),
+        ("https", _, _) => check(Level::Ok, "base_url", url.clone()),
         ("http", true, true) => check(
             Level::Ok,
             "base_url",
