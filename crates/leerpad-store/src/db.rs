@@ -346,6 +346,9 @@ pub fn pending_migrations(url: &str) -> StoreResult<Vec<String>> {
             let mut c = SqliteConnection::establish(&sqlite_url(path))
                 .map_err(|e| open_err(e.to_string()))?;
             c.batch_execute("PRAGMA busy_timeout = 5000;")?;
+            // Listing makes diesel create its migrations table if it is missing:
+            // in a transaction that is never committed, nothing is changed.
+            c.begin_test_transaction()?;
             let pending = c
                 .pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -354,6 +357,7 @@ pub fn pending_migrations(url: &str) -> StoreResult<Vec<String>> {
         DbUrl::Postgres(url) => {
             let url = with_connect_timeout(url);
             let mut c = PgConnection::establish(&url).map_err(|e| open_err(e.to_string()))?;
+            c.begin_test_transaction()?;
             let pending = c
                 .pending_migrations(PG_MIGRATIONS)
                 .map_err(|e| StoreError::Migration(e.to_string()))?;

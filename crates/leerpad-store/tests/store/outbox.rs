@@ -282,3 +282,36 @@ fn concurrent_workers_never_claim_the_same_email() {
         assert_eq!(outbox::pending_count(&mut c).unwrap(), 0);
     }
 }
+
+/// The outbox's depth and failures, as `/metrics` shows them: sent emails count
+/// in neither.
+#[test]
+fn counts_tell_queued_and_failed_emails_apart() {
+    for t in backends() {
+        let db = &t.db;
+        assert_eq!(
+            outbox::counts(&mut db.conn().unwrap()).unwrap(),
+            outbox::OutboxCounts::default(),
+            "{}",
+            t.name
+        );
+        for key in ["a", "b", "c", "d"] {
+            assert!(enqueue(db, key, now()));
+        }
+        let claimed = claim(db, now(), 2);
+        assert_eq!(claimed.len(), 2, "{}", t.name);
+        let mut c = db.conn().unwrap();
+        outbox::mark_sent(&mut c, claimed[0].id, now()).unwrap();
+        outbox::mark_failed(&mut c, claimed[1].id, "550 no such mailbox").unwrap();
+        assert_eq!(
+            outbox::counts(&mut c).unwrap(),
+            outbox::OutboxCounts {
+                queued: 2,
+                failed: 1
+            },
+            "{}",
+            t.name
+        );
+        assert_eq!(outbox::pending_count(&mut c).unwrap(), 2, "{}", t.name);
+    }
+}
