@@ -137,7 +137,7 @@ const TO_ANTW: E = E::RedirectTo("/organisations/antwerpen");
 // --- the route table ---
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum M {
+pub(crate) enum M {
     Get,
     Post,
 }
@@ -1455,7 +1455,7 @@ async fn every_route_for_every_caller() {
 // --- the table is complete ---
 
 /// Every `#[get("…")]` and `#[post("…")]` in `src/routes/*.rs`.
-fn declared_routes() -> BTreeSet<(M, String)> {
+pub(crate) fn declared_routes() -> BTreeSet<(M, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
     let mut found = BTreeSet::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
