@@ -13,6 +13,7 @@
 //! here; call their functions through the module (`grading::grade`,
 //! `completion::progress`, `scenario_play::replay`).
 
+pub mod address;
 pub mod completion;
 pub mod course;
 pub mod grading;

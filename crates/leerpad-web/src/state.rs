@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use leerpad_app::{FlowError, FlowResult};
 use leerpad_core::Course;
 use leerpad_store::publish::{load_version, serving_versions};
 use leerpad_store::{Db, DbConnection, StoreResult};
@@ -34,10 +35,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Forgets what a flow made stale.
+    pub fn forget(&self, stale: &leerpad_app::Stale) {
+        for &user in &stale.sessions_of {
+            self.sessions.forget(None, Some(user));
+        }
+    }
+
     /// Runs blocking database work on actix's blocking thread pool.
     pub async fn db<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.flow(move |c| f(c).map_err(FlowError::from)).await
+    }
+
+    /// Runs a flow of the application layer (`leerpad_app`) on a pooled
+    /// connection, off the async threads.
+    pub async fn flow<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> FlowResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.db.clone();
