@@ -15,11 +15,13 @@ pub mod error;
 pub mod members;
 pub mod organisations;
 pub mod outbox;
+pub mod refusal;
 pub mod tokens;
 
 pub use caller::{Administering, Caller, Coordinating};
 pub use error::{FlowError, FlowResult};
 pub use outbox::Outbox;
+pub use refusal::Refusal;
 
 /// Cached state a flow changed, for the caller to forget.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::caller::Coordinating;
 use crate::error::FlowResult;
 use crate::outbox::Outbox;
+use crate::refusal::Refusal;
 use crate::{tokens, Stale};
 
 /// How long an invitation link works.
@@ -25,16 +26,6 @@ pub struct Invitee {
     pub name: String,
     pub group: Option<String>,
     pub role: MemberRole,
-}
-
-/// Why someone cannot be invited: a key of the theme's texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InviteProblem(pub &'static str);
-
-impl std::fmt::Display for InviteProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
 }
 
 /// What inviting someone did.
@@ -64,17 +55,17 @@ impl Invited {
 
 /// Checks what a coordinator typed about someone to invite, before anything is
 /// stored (a list is checked whole before any row of it is).
-pub fn check_invitee(who: &Invitee) -> Result<(), InviteProblem> {
+pub fn check_invitee(who: &Invitee) -> Result<(), Refusal> {
     let email = accounts::normalise_email(&who.email);
     if !plausible_email(&email) {
-        return Err(InviteProblem("import.bad-email"));
+        return Err(Refusal::BadEmail);
     }
     let name = who.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(InviteProblem("import.missing-name"));
+        return Err(Refusal::MissingName);
     }
     if group_of(who).is_some_and(|g| g.chars().count() > 80) {
-        return Err(InviteProblem("import.long-group"));
+        return Err(Refusal::LongGroup);
     }
     Ok(())
 }
@@ -100,7 +91,7 @@ pub fn invite(
     by: &Coordinating,
     who: &Invitee,
     now: NaiveDateTime,
-) -> FlowResult<Result<(Invited, Stale), InviteProblem>> {
+) -> FlowResult<Result<(Invited, Stale), Refusal>> {
     if let Err(problem) = check_invitee(who) {
         return Ok(Err(problem));
     }

@@ -9,6 +9,7 @@ use crate::caller::{Administering, Coordinating};
 use crate::error::FlowResult;
 use crate::members::{check_invitee, invite_in, Invitee};
 use crate::outbox::Outbox;
+use crate::refusal::Refusal;
 use crate::Stale;
 
 /// A new organisation and who coordinates it first.
@@ -23,7 +24,7 @@ pub struct NewOrganisation {
 
 /// Creates the organisation and invites its first coordinator, in one transaction
 /// with the invitation's email: an organisation never exists without the
-/// coordinator it was made for. A refusal is a key of the theme's texts.
+/// coordinator it was made for.
 pub fn create(
     c: &mut DbConnection,
     outbox: &Outbox,
@@ -31,7 +32,7 @@ pub fn create(
     admin: &Administering,
     new: &NewOrganisation,
     now: NaiveDateTime,
-) -> FlowResult<Result<(Organisation, Stale), &'static str>> {
+) -> FlowResult<Result<(Organisation, Stale), Refusal>> {
     let coordinator = Invitee {
         email: new.coordinator_email.clone(),
         name: new.coordinator_name.clone(),
@@ -39,14 +40,14 @@ pub fn create(
         role: MemberRole::Coordinator,
     };
     if let Err(problem) = check_invitee(&coordinator) {
-        return Ok(Err(problem.0));
+        return Ok(Err(problem));
     }
     let (name, slug) = (new.name.trim(), new.slug.trim().to_lowercase());
     write_transaction(c, |c| {
         let org = match organisations::create(c, &slug, name, now) {
             Ok(Some(org)) => org,
-            Ok(None) => return Ok(Err("org.slug-taken")),
-            Err(StoreError::Invalid(_)) => return Ok(Err("org.invalid")),
+            Ok(None) => return Ok(Err(Refusal::SlugTaken)),
+            Err(StoreError::Invalid(_)) => return Ok(Err(Refusal::InvalidOrganisation)),
             Err(e) => return Err(e.into()),
         };
         let by = Coordinating::of(c, admin.caller(), org.clone())?.ok_or_else(|| {

@@ -5,8 +5,9 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-pub use leerpad_app::members::{self, InviteProblem, Invited, Invitee};
+pub use leerpad_app::members::{self, Invited, Invitee};
 use leerpad_app::Coordinating;
+use leerpad_app::Refusal;
 use leerpad_core::report::scores_in_order;
 use leerpad_store::organisations::{self, MemberRole, Organisation};
 use leerpad_store::reports;
@@ -41,7 +42,7 @@ pub async fn invite_member(
     state: &AppState,
     by: &Coordinating,
     who: Invitee,
-) -> AppResult<Result<Invited, InviteProblem>> {
+) -> AppResult<Result<Invited, Refusal>> {
     let (outbox, base_url, by, now) = (
         state.mail.outbox().clone(),
         state.config.base_url().to_string(),
@@ -147,7 +148,7 @@ async fn invite(
         ))),
         Err(problem) => {
             let mut ctx = members_context(&state, org, 0).await?;
-            ctx["error"] = json!(problem.0);
+            ctx["error"] = json!(problem.key());
             ctx["form"] =
                 json!({ "email": f.email, "name": f.name, "group": f.group, "role": f.role });
             let mut resp = render(&state, &who.viewer, &req, "members.html.j2", ctx)?;
@@ -245,7 +246,7 @@ async fn import(
         };
         let key = match invite_member(&state, &by, invitee).await? {
             Ok(outcome) => outcome.key(),
-            Err(problem) => problem.0,
+            Err(problem) => problem.key(),
         };
         results.push(json!({ "line": line, "email": email, "key": key }));
     }

@@ -152,7 +152,7 @@ async fn create(
                 &admin.0.viewer,
                 &req,
                 "organisations.html.j2",
-                json!({ "organisations": rows, "can_create": true, "error": error, "form": { "name": new.name, "slug": new.slug, "coordinator_name": new.coordinator_name, "coordinator_email": new.coordinator_email } }),
+                json!({ "organisations": rows, "can_create": true, "error": error.key(), "form": { "name": new.name, "slug": new.slug, "coordinator_name": new.coordinator_name, "coordinator_email": new.coordinator_email } }),
             )?;
             *resp.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
