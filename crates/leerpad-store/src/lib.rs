@@ -13,6 +13,7 @@ pub mod error;
 pub mod learning;
 pub mod nudges;
 pub mod organisations;
+pub mod orphans;
 pub mod outbox;
 pub mod privacy;
 pub mod publish;

@@ -7,7 +7,6 @@
 //! versions, so republishing a large course with one changed lesson writes one body.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
@@ -93,43 +92,7 @@ pub struct ItemMove {
     pub to_module: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Removal {
-    pub id: String,
-    pub kind: TrackableKind,
-    /// Learners with progress, attempts, answers, runs or reflections on it.
-    pub learners: i64,
-}
-
-/// The items a refused publish would have orphaned, per course.
-#[derive(Debug, Clone)]
-pub struct Orphans {
-    pub courses: Vec<(String, Vec<Removal>)>,
-}
-
-impl fmt::Display for Orphans {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "publishing would orphan learner data; nothing was published:"
-        )?;
-        for (course, removals) in &self.courses {
-            for r in removals.iter().filter(|r| r.learners > 0) {
-                writeln!(
-                    f,
-                    "  {course}: {} `{}` was removed, {} learner(s) have data on it",
-                    r.kind.as_str(),
-                    r.id,
-                    r.learners
-                )?;
-            }
-        }
-        write!(
-            f,
-            "restore those ids in the sources (renaming a file keeps its id), or publish with --allow-orphans to archive them; archived items keep their history"
-        )
-    }
-}
+pub use crate::orphans::{Orphans, Removal};
 
 /// Publishes every course in one transaction. With errors, nothing is written and
 /// the versions being served stay as they were.

@@ -8,10 +8,12 @@
 
 mod clock;
 pub mod config;
+mod csrf;
 pub mod digest;
 mod error;
 mod fresh;
 mod guard;
+mod language;
 mod mail;
 pub mod nudges;
 mod page;
@@ -21,6 +23,7 @@ pub mod reports;
 mod roster;
 mod routes;
 mod security;
+mod session;
 mod state;
 mod theme;
 mod throttle;
@@ -99,6 +102,7 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(error::extractor_error))
         .wrap(from_fn(guard::guard))
         .wrap(from_fn(fresh::stamp))
+        .wrap(from_fn(page::error_pages))
         .wrap(from_fn(viewer::resolve))
         .wrap(from_fn(error::retry_after))
         .wrap(Compress::default())

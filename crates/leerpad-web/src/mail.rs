@@ -5,11 +5,6 @@ use std::sync::Arc;
 
 use leerpad_app::Outbox;
 use leerpad_mail::Templates;
-use leerpad_store::accounts::User;
-use serde_json::Value;
-
-use crate::error::AppResult;
-use crate::state::AppState;
 
 /// Called after an email is queued, to wake the outbox worker.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -36,29 +31,5 @@ impl Mail {
     /// Wakes the outbox worker: call it after a flow that queued email committed.
     pub fn wake(&self) {
         (self.wake)();
-    }
-
-    /// Queues `template` for `user`; a second call with the same `dedupe_key` does
-    /// nothing.
-    pub async fn send(
-        &self,
-        state: &AppState,
-        user: &User,
-        template: &str,
-        dedupe_key: &str,
-        ctx: Value,
-    ) -> AppResult<()> {
-        let (outbox, user, template, key) = (
-            self.outbox.clone(),
-            user.clone(),
-            template.to_string(),
-            dedupe_key.to_string(),
-        );
-        let now = state.clock.now();
-        state
-            .flow(move |c| outbox.queue(c, &user, &template, &key, &ctx, now))
-            .await?;
-        (self.wake)();
-        Ok(())
     }
 }

@@ -233,9 +233,7 @@ async fn invite(
         "coordinator": role == Role::Coordinator, "email": user.email, "link": link,
     });
     state
-        .mail
-        .send(
-            &state,
+        .send_mail(
             &user,
             "invitation",
             &format!("invite:{}", token_hash(&token)),

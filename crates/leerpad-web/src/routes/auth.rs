@@ -26,15 +26,18 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::Registration;
+use crate::csrf::csrf_cookie;
 use crate::error::{urlencode, AppError, AppResult};
+use crate::language::LANG_COOKIE;
 use crate::page::{render, safe_next, see_other, CsrfForm, NoFields};
 use crate::security::{
     dummy_password_hash, hash_password, new_password_problem, random_token, token_hash,
     verify_password, SessionClaims, MAX_PASSWORD_BYTES,
 };
+use crate::session::{removal_cookie, session_cookie};
 use crate::state::AppState;
 use crate::throttle::{self, Failures};
-use crate::viewer::{csrf_cookie, removal_cookie, session_cookie, Viewer, LANG_COOKIE};
+use crate::viewer::Viewer;
 
 pub const MAGIC_LINK_MINUTES: i64 = 15;
 const VERIFY_HOURS: i64 = 48;
@@ -512,9 +515,7 @@ async fn request_reset(
         );
         let ctx = json!({ "name": user.display_name, "link": link, "minutes": RESET_MINUTES });
         state
-            .mail
-            .send(
-                &state,
+            .send_mail(
                 &user,
                 "password-reset",
                 &format!("reset:{}", token_hash(&token)),
@@ -832,9 +833,7 @@ async fn send_magic_link(state: &AppState, user: &User, next: Option<&str>) -> A
     }
     let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
     state
-        .mail
-        .send(
-            state,
+        .send_mail(
             user,
             "magic-link",
             &format!("magic-link:{}", token_hash(&token)),
@@ -870,9 +869,7 @@ async fn send_verification(
     let link = format!("{}/auth/verify?token={token}", state.config.base_url());
     let ctx = json!({ "name": registration.display_name, "link": link });
     state
-        .mail
-        .send(
-            state,
+        .send_mail(
             user,
             "verify-email",
             &format!("verify:{}", token_hash(&token)),
