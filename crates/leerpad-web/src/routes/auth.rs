@@ -937,18 +937,5 @@ fn render_status(
     Ok(res)
 }
 
-/// A light check: something@something.something, no spaces, sane length.
-pub fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-        && !domain.contains('@')
-}
+/// The one rule for addresses, shared with course sources' `authors`.
+pub use leerpad_core::plausible_email;

@@ -20,3 +20,4 @@ mod nudges;
 mod privacy;
 mod security;
 mod theme;
+mod trainers;
