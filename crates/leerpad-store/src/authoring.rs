@@ -19,8 +19,8 @@ use leerpad_core::{Course, ItemFigures, LearnerFigures};
 use crate::db::DbConnection;
 use crate::error::StoreResult;
 use crate::schema::{
-    audit_log, course_authors, course_versions, courses, enrolments, lesson_progress,
-    quiz_attempts, scenario_runs, version_items,
+    course_authors, course_versions, courses, enrolments, lesson_progress, quiz_attempts,
+    scenario_runs, version_items,
 };
 
 /// Replaces the authors of `course_id` by `authors` (already lower case).
@@ -76,8 +76,9 @@ pub struct VersionSummary {
     pub published_at: NaiveDateTime,
     /// Lessons, quizzes and scenarios in it.
     pub items: i64,
-    /// Items added, changed, moved and removed by this publish, when recorded.
-    pub changes: Option<Changes>,
+    /// Lessons, quizzes and scenarios added, changed, moved (to another module) and
+    /// removed since the version before.
+    pub changes: Changes,
     /// The version being served.
     pub current: bool,
 }
@@ -162,51 +163,52 @@ pub fn versions(c: &mut DbConnection, course_id: &str) -> StoreResult<Vec<Versio
             course_versions::published_at,
         ))
         .load(c)?;
-    let counts: BTreeMap<i32, i64> = version_items::table
+    // Each version's lessons, quizzes and scenarios: (module, content hash) by id.
+    type Items = BTreeMap<String, (String, String)>;
+    let mut by_version: BTreeMap<i32, Items> = BTreeMap::new();
+    let all: Vec<(i32, String, String, String)> = version_items::table
         .filter(version_items::course_id.eq(course_id))
         .filter(version_items::kind.eq_any(["lesson", "quiz", "scenario"]))
-        .group_by(version_items::version_id)
-        .select((version_items::version_id, count_star()))
-        .load::<(i32, i64)>(c)?
-        .into_iter()
-        .collect();
-    // Each publish's audit entry records its changes by version number.
-    let mut changes: BTreeMap<i64, Changes> = BTreeMap::new();
-    let details: Vec<String> = audit_log::table
-        .filter(audit_log::action.eq("course.publish"))
-        .filter(audit_log::subject.eq(course_id))
-        .select(audit_log::details)
+        .select((
+            version_items::version_id,
+            version_items::item_id,
+            version_items::module_id,
+            version_items::content_hash,
+        ))
         .load(c)?;
-    for d in details {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&d) else {
-            continue;
-        };
-        let Some(version) = v["version"].as_i64() else {
-            continue;
-        };
-        let n = |key: &str| {
-            v[key]
-                .as_i64()
-                .or_else(|| v[key].as_array().map(|a| a.len() as i64))
-                .unwrap_or(0)
-        };
-        changes.insert(
-            version,
-            Changes {
-                added: n("added"),
-                changed: n("changed"),
-                moved: n("moved"),
-                removed: n("removed"),
-            },
-        );
+    for (version_id, item, module, hash) in all {
+        by_version
+            .entry(version_id)
+            .or_default()
+            .insert(item, (module, hash));
+    }
+    let empty = Items::new();
+    // Oldest first, so each version is compared with the one before it.
+    let mut changes: BTreeMap<i32, Changes> = BTreeMap::new();
+    let mut before = &empty;
+    for (id, _, _) in rows.iter().rev() {
+        let now = by_version.get(id).unwrap_or(&empty);
+        let mut ch = Changes::default();
+        for (item, (module, hash)) in now {
+            match before.get(item) {
+                None => ch.added += 1,
+                Some((m, h)) => {
+                    ch.changed += i64::from(h != hash);
+                    ch.moved += i64::from(m != module);
+                }
+            }
+        }
+        ch.removed = before.keys().filter(|k| !now.contains_key(*k)).count() as i64;
+        changes.insert(*id, ch);
+        before = now;
     }
     Ok(rows
         .into_iter()
         .map(|(id, version, published_at)| VersionSummary {
             version,
             published_at,
-            items: counts.get(&id).copied().unwrap_or(0),
-            changes: changes.get(&i64::from(version)).copied(),
+            items: by_version.get(&id).map_or(0, |i| i.len() as i64),
+            changes: changes.get(&id).copied().unwrap_or_default(),
             current: current == Some(id),
         })
         .collect())

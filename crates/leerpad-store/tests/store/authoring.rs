@@ -56,11 +56,15 @@ fn each_publish_rewrites_who_authors_the_course() {
             t.name
         );
         assert_eq!(listed[2].items, 4, "welkom, basis, toets, meer");
-        let first = listed[2].changes.expect("recorded");
         assert_eq!(
-            first.added,
-            4 + 2 + 1,
-            "items, questions and the reflection"
+            listed[2].changes.added, 4,
+            "the first version adds every item"
+        );
+        let c = listed[1].changes;
+        assert_eq!(
+            (c.added, c.changed, c.moved, c.removed),
+            (0, 0, 0, 0),
+            "a new list of authors changes no item"
         );
     }
 }
@@ -84,5 +88,34 @@ fn figures_count_learners_without_naming_them() {
             ["welkom", "basis", "toets", "meer"]
         );
         assert!(rows.iter().all(|r| r.figures.reached == 0));
+    }
+}
+
+#[test]
+fn each_version_says_what_changed_in_items() {
+    for t in backends() {
+        publish_one(&t.db, &course(&[]), &opts()).unwrap();
+        let next = course(&[
+            (
+                "01-start/02-basis.md",
+                Some("---\nid: basis\ntitle: Basis\n---\n\nDe basis, herschreven.\n"),
+            ),
+            ("02-verder/01-meer.md", None),
+            (
+                "02-verder/01-nieuw.md",
+                Some("---\nid: nieuw\ntitle: Nieuw\n---\n\nNieuw.\n"),
+            ),
+        ]);
+        publish_one(&t.db, &next, &opts()).unwrap();
+        let mut c = t.db.conn().unwrap();
+        let listed = versions(&mut c, "proef").unwrap();
+        let ch = listed[0].changes;
+        assert_eq!(
+            (ch.added, ch.changed, ch.moved, ch.removed),
+            (1, 1, 0, 1),
+            "nieuw added, basis changed, meer removed ({})",
+            t.name
+        );
+        assert_eq!(listed[0].items, 4);
     }
 }

@@ -121,9 +121,12 @@ fn detail_json(a: &AuthoredCourse) -> Value {
                 "published_at": v.published_at,
                 "current": v.current,
                 "items": v.items,
-                "changes": v.changes.map(|c| json!({
-                    "added": c.added, "changed": c.changed, "moved": c.moved, "removed": c.removed,
-                })),
+                "changes": {
+                    "added": v.changes.added,
+                    "changed": v.changes.changed,
+                    "moved": v.changes.moved,
+                    "removed": v.changes.removed,
+                },
             })
         })
         .collect();
