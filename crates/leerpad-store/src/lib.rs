@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod authoring;
 pub mod calendar;
 pub mod db;
 pub mod error;

@@ -485,6 +485,8 @@ fn apply(
 
     // What search finds changes with what is served, in the same transaction.
     crate::search::index_course(c, course, version_id)?;
+    // Who authors the course is who authors the version being served.
+    crate::authoring::set_authors(c, course_id, &course.authors)?;
 
     diesel::update(courses::table.find(course_id))
         .set((

@@ -348,6 +348,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    course_authors (course_id, email) {
+        course_id -> Text,
+        email -> Text,
+    }
+}
+
+diesel::joinable!(course_authors -> courses (course_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(course_versions -> courses (course_id));
 diesel::joinable!(enrolments -> courses (course_id));
@@ -387,4 +395,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     calendar_feeds,
     search_documents,
+    course_authors,
 );

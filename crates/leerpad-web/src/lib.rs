@@ -123,6 +123,7 @@ pub fn app(
         .configure(routes::accessibility::routes)
         .configure(routes::calendar::routes)
         .configure(routes::search::routes)
+        .configure(routes::trainer::routes)
 }
 
 fn security_headers(config: &Config) -> DefaultHeaders {

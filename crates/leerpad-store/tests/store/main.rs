@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod authoring;
 mod keys;
 mod outbox;
 mod privacy;

@@ -17,3 +17,4 @@ pub mod privacy;
 pub mod report_api;
 pub mod search;
 pub mod support;
+pub mod trainer;

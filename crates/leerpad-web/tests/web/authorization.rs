@@ -57,9 +57,13 @@ enum Caller {
     CaToken,
     /// An administrator.
     Admin,
+    /// A trainer in no organisation whose address is among showcase's `authors`.
+    /// Rows give this caller's outcome only where it differs from L0's (the trainer
+    /// pages, API tokens): elsewhere a trainer is a learner like L0.
+    Trainer,
 }
 
-const CALLERS: [Caller; 9] = [
+const CALLERS: [Caller; 10] = [
     Caller::Anonymous,
     Caller::L0,
     Caller::La1,
@@ -69,6 +73,7 @@ const CALLERS: [Caller; 9] = [
     Caller::Ca,
     Caller::CaToken,
     Caller::Admin,
+    Caller::Trainer,
 ];
 
 // --- expected outcomes ---
@@ -172,8 +177,10 @@ struct Row {
     /// The concrete request; `$name`s are filled in from the fixture (see `vars`).
     path: &'static str,
     body: Body,
-    /// One outcome per caller, in the order of [`CALLERS`].
+    /// One outcome per caller, in the order of [`CALLERS`], but the trainer's.
     expect: [E; 9],
+    /// The trainer's outcome, when it is not L0's.
+    trainer: Option<E>,
     /// The path itself carries the authority (a certificate code, a signed
     /// unsubscribe token): an allowed answer may show its holder.
     credential: bool,
@@ -189,6 +196,7 @@ fn get(route: &'static str, path: &'static str, expect: [E; 9]) -> Row {
         path,
         body: Body::None,
         expect,
+        trainer: None,
         credential: false,
         prepare: Prepare::None,
         check: None,
@@ -217,6 +225,20 @@ impl Row {
     fn check(mut self, c: Check) -> Row {
         self.check = Some(c);
         self
+    }
+
+    /// What the trainer (the last caller) gets, when it is not what L0 gets.
+    fn trainer(mut self, e: E) -> Row {
+        self.trainer = Some(e);
+        self
+    }
+
+    /// What caller `i` of [`CALLERS`] gets.
+    fn outcome(&self, i: usize) -> E {
+        match self.expect.get(i) {
+            Some(e) => *e,
+            None => self.trainer.unwrap_or(self.expect[1]),
+        }
     }
 }
 
@@ -347,7 +369,7 @@ fn routes() -> Vec<Row> {
         get("/api/v1/organisations/{slug}/report", "/api/v1/organisations/nergens/report",
                                                                             [UA, NF, NF, NF, NF, NF, NF, NF, NF]),
 
-        // --- API tokens: coordinators and administrators, each only their own ---
+        // --- API tokens: coordinators, trainers and administrators, each only their own ---
         // --- a learner's organisations and requests to join: only their own ---
         get("/me/organisations", "/me/organisations",                       [SI, OK, OK, OK, OK, SI, OK, SI, OK]),
         post("/me/organisations/{slug}/accept", "/me/organisations/gent/accept", NO_FIELDS,
@@ -355,9 +377,9 @@ fn routes() -> Vec<Row> {
         post("/me/organisations/{slug}/decline", "/me/organisations/gent/decline", NO_FIELDS,
                                                                             [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
 
-        get("/me/api-tokens", "/me/api-tokens",                             [SI, NF, NF, NF, OK, SI, OK, SI, OK]),
+        get("/me/api-tokens", "/me/api-tokens",                             [SI, NF, NF, NF, OK, SI, OK, SI, OK]).trainer(OK),
         post("/me/api-tokens", "/me/api-tokens", Body::Form(&[("name", "matrix-$me"), ("days", "30")]),
-                                                                            [SI, NF, NF, NF, OK, SI, OK, SI, OK]),
+                                                                            [SI, NF, NF, NF, OK, SI, OK, SI, OK]).trainer(OK),
         post("/me/api-tokens/{id}/revoke", "/me/api-tokens/$token/revoke", NO_FIELDS,
                                                                             [SI, NF, NF, NF, NF, SI, RE, SI, NF]),
 
@@ -431,6 +453,16 @@ fn routes() -> Vec<Row> {
                                                                             [SI, NF, NF, NF, NF, SI, RE, SI, RE]).prepare(Prepare::La2Member),
         post("/organisations/{slug}/members/{user}/remove", "/organisations/antwerpen/members/$la1/remove", NO_FIELDS,
                                                                             [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+
+        // --- trainers: the courses they author (all for administrators); 404 for anyone else ---
+        get("/trainer", "/trainer",                                         [SI, NF, NF, NF, NF, SI, NF, SI, OK]).trainer(OK).check(shows_showcase),
+        get("/trainer/{course}", "/trainer/showcase",                       [SI, NF, NF, NF, NF, SI, NF, SI, OK]).trainer(OK).check(shows_showcase),
+        get("/trainer/{course}", "/trainer/nergens",                        [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+        get("/api/v1/trainer/courses", "/api/v1/trainer/courses",           [UA, NF, NF, NF, NF, NF, NF, NF, OK]).trainer(OK).check(shows_showcase),
+        get("/api/v1/trainer/courses/{course}", "/api/v1/trainer/courses/showcase",
+                                                                            [UA, NF, NF, NF, NF, NF, NF, NF, OK]).trainer(OK).check(shows_showcase),
+        get("/api/v1/trainer/courses/{course}", "/api/v1/trainer/courses/nergens",
+                                                                            [UA, NF, NF, NF, NF, NF, NF, NF, NF]),
 
         // --- administration ---
         get("/admin/users", "/admin/users",                                 [SI, FB, FB, FB, FB, SI, FB, SI, OK]),
@@ -549,6 +581,15 @@ fn search_keeps_hidden_courses_hidden(_: &Fixture, who: &Who, page: &Page) -> Re
 
 /// A's reports and member pages do show LA1 to those allowed (so the leak checks
 /// elsewhere are not vacuous).
+/// A trainer's page or answer lists showcase, with its enrolments counted.
+fn shows_showcase(_: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
+    if page.body.contains("Alles wat het cursusformaat kan") {
+        Ok(())
+    } else {
+        Err("showcase missing from the trainer's courses".into())
+    }
+}
+
 fn shows_la1(f: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
     if page.body.contains(LA1_EMAIL) && page.body.contains(&f.la1.to_string()) {
         Ok(())
@@ -559,6 +600,8 @@ fn shows_la1(f: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
 
 // --- the people and their secrets ---
 
+/// One of the `authors` in showcase's course.yaml.
+const TRAINER_EMAIL: &str = "tessa.trainer@example.org";
 const LA1_NAME: &str = "Lotte Aalst";
 const LA1_EMAIL: &str = "lotte@gent.be";
 const LA2_NAME: &str = "Pieter Tweede";
@@ -595,7 +638,7 @@ fn forbidden_for(caller: Caller) -> Vec<&'static str> {
     let b: Vec<&str> = B_LEARNERS.to_vec();
     let mut out = Vec::new();
     match caller {
-        Caller::Anonymous | Caller::L0 => {
+        Caller::Anonymous | Caller::L0 | Caller::Trainer => {
             out.extend(&a);
             out.extend(&b);
             out.extend([CA_TOKENS, CB_TOKENS]);
@@ -1039,8 +1082,10 @@ async fn every_route_for_every_caller() {
     .await
     .assert_status(303);
 
-    // A learner in no organisation.
+    // A learner in no organisation, and a trainer who authors showcase.
     let l0 = registered(&app, "Nora Nergens", "nora@example.org").await;
+    let trainer = registered(&app, "Tessa Trainer", TRAINER_EMAIL).await;
+    set_role(&app.state, TRAINER_EMAIL, Role::Trainer);
 
     // LA1's progress: a lesson opened and done, a reflection, a quiz attempt (not
     // answered yet), a scenario run and a certificate.
@@ -1235,6 +1280,14 @@ async fn every_route_for_every_caller() {
             admin,
             None,
         ),
+        who(
+            Caller::Trainer,
+            "trainer",
+            "Tessa Trainer",
+            TRAINER_EMAIL,
+            trainer,
+            None,
+        ),
     ];
     for (who, caller) in callers.iter_mut().zip(CALLERS) {
         assert_eq!(
@@ -1358,10 +1411,10 @@ async fn every_route_for_every_caller() {
         routes_tried.insert((row.method, row.route));
         // Refused callers first, so that what they must not change is still there.
         let mut order: Vec<usize> = (0..CALLERS.len()).collect();
-        order.sort_by_key(|&i| !row.expect[i].refused());
+        order.sort_by_key(|&i| !row.outcome(i).refused());
         for i in order {
             fixture.prepare(&app.state, row.prepare);
-            let expect = row.expect[i];
+            let expect = row.outcome(i);
             let who = &mut callers[i];
             let vars = fixture.vars(&app.state, who);
             let path = fill(row.path, &vars);

@@ -368,6 +368,33 @@ async fn every_api_response_matches_the_document() {
         &body,
     );
 
+    // A trainer who authors the showcase course, and one route for a learner.
+    let (status, body) = b
+        .json(s, "GET", "/api/v1/trainer/courses", None, None)
+        .await;
+    contract.check(M::Get, "/api/v1/trainer/courses", status.as_u16(), &body);
+    let mut tessa = support::registered(&app, "Tessa", "tessa.trainer@example.org").await;
+    support::set_role(
+        &app.state,
+        "tessa.trainer@example.org",
+        leerpad_core::Role::Trainer,
+    );
+    let (status, body) = tessa
+        .json(s, "GET", "/api/v1/trainer/courses", None, None)
+        .await;
+    contract.check(M::Get, "/api/v1/trainer/courses", status.as_u16(), &body);
+    assert_eq!(status.as_u16(), 200, "{body}");
+    let (status, body) = tessa
+        .json(s, "GET", "/api/v1/trainer/courses/showcase", None, None)
+        .await;
+    contract.check(
+        M::Get,
+        "/api/v1/trainer/courses/{course}",
+        status.as_u16(),
+        &body,
+    );
+    assert_eq!(status.as_u16(), 200, "{body}");
+
     let all = documented(&contract.doc);
     let missed: Vec<_> = all.difference(&contract.exercised).collect();
     assert!(

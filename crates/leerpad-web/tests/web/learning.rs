@@ -569,6 +569,8 @@ async fn the_json_api_serves_the_same_actions() {
         "/api/v1/courses/{course}/items/{item}/done",
         "/api/v1/organisations",
         "/api/v1/organisations/{slug}/report",
+        "/api/v1/trainer/courses",
+        "/api/v1/trainer/courses/{course}",
     ] {
         assert!(paths.iter().any(|x| x.as_str() == p), "{p} is documented");
     }

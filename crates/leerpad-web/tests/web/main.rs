@@ -22,3 +22,4 @@ mod nudges;
 mod privacy;
 mod security;
 mod theme;
+mod trainers;
