@@ -10,6 +10,7 @@ pub mod api_tokens;
 pub mod calendar;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod learning;
 pub mod nudges;
 pub mod organisations;
