@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod jobs;
 mod outbox;
 mod privacy;
 mod publish;
