@@ -60,7 +60,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None
         };
         let waker = outbox_wake.clone();
-        let state = build_state(config, db, Clock::default(), Arc::new(move || waker.notify_one()))?;
+        let state = build_state(
+            config,
+            db,
+            Clock::default(),
+            Arc::new(move || waker.notify_one()),
+        )?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let jobs = runner.map(|r| {
             r.spawn(async move {

@@ -33,12 +33,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         // Email queued by a job (nudges, digests) wakes the outbox job.
-        let runner = crate::jobs::runner(
-            &config,
-            db,
-            Arc::new(SystemClock),
-            Arc::new(Notify::new()),
-        )?;
+        let runner =
+            crate::jobs::runner(&config, db, Arc::new(SystemClock), Arc::new(Notify::new()))?;
         let task = Arc::new(runner).spawn(stopped());
         task.await.context("the job runner failed")?;
         tracing::info!("stopped");

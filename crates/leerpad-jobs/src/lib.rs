@@ -494,10 +494,7 @@ impl Runner {
             }
         }
         match &outcome {
-            Outcome::Ok(_)
-            | Outcome::Failed {
-                retry_at: None, ..
-            } => self.settle(job, &key),
+            Outcome::Ok(_) | Outcome::Failed { retry_at: None, .. } => self.settle(job, &key),
             Outcome::Failed { .. } => {}
         }
         Ok(Some(Ran {

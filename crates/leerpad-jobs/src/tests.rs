@@ -119,12 +119,16 @@ async fn a_panicking_job_is_retried_with_backoff_and_the_others_go_on() {
         let attempts = Arc::new(AtomicUsize::new(0));
         let mut r = Runner::new(t.db.clone(), clock.clone(), config("one"));
         let n = attempts.clone();
-        r.register(Job::blocking("flaky", Schedule::every_hours(1), move |_| {
-            if n.fetch_add(1, Ordering::SeqCst) < 2 {
-                panic!("the flaky job breaks");
-            }
-            Ok("recovered".into())
-        }))
+        r.register(Job::blocking(
+            "flaky",
+            Schedule::every_hours(1),
+            move |_| {
+                if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                    panic!("the flaky job breaks");
+                }
+                Ok("recovered".into())
+            },
+        ))
         .register(Job::blocking("broken", Schedule::every_hours(1), |_| {
             Err(anyhow::anyhow!("always wrong"))
         }))

@@ -28,6 +28,12 @@ impl Mail {
         }
     }
 
+    /// Tells the outbox that email is due now (after queuing or requeuing
+    /// outside [`Mail::send`]).
+    pub fn wake(&self) {
+        (self.wake)();
+    }
+
     /// Queues `template` for `user`; a second call with the same `dedupe_key` does
     /// nothing.
     pub async fn send(

@@ -440,7 +440,6 @@ impl NudgeRunner {
             headers: Vec::new(),
         })
     }
-
 }
 
 /// Which nudges go first when more are due than a run handles: the ones whose

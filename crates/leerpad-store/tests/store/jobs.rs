@@ -43,12 +43,19 @@ fn a_run_key_is_claimed_once_and_settled_runs_stay_settled() {
             first.id,
             "a",
             t0 + TimeDelta::minutes(1),
-            &Finish::Ok { summary: "3 queued" },
+            &Finish::Ok {
+                summary: "3 queued"
+            },
             t0 + TimeDelta::minutes(15),
         )
         .unwrap());
         // Done: nobody claims it again, however late.
-        assert_eq!(claim(&t.db, "b", t0 + TimeDelta::days(1)), None, "{}", t.name);
+        assert_eq!(
+            claim(&t.db, "b", t0 + TimeDelta::days(1)),
+            None,
+            "{}",
+            t.name
+        );
         let run = jobs::run(&mut t.db.conn().unwrap(), KEY).unwrap().unwrap();
         assert_eq!(run.status(), RunStatus::Ok);
         assert_eq!(run.summary.as_deref(), Some("3 queued"));
@@ -65,7 +72,12 @@ fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_finish() {
     for t in backends() {
         let t0 = now();
         let crashed = claim(&t.db, "crashed", t0).unwrap();
-        assert_eq!(claim(&t.db, "b", t0 + TimeDelta::minutes(10)), None, "{}: not yet", t.name);
+        assert_eq!(
+            claim(&t.db, "b", t0 + TimeDelta::minutes(10)),
+            None,
+            "{}: not yet",
+            t.name
+        );
         let taken = claim(&t.db, "b", t0 + TimeDelta::minutes(11)).expect("taken over");
         assert_eq!(taken.id, crashed.id);
         assert_eq!(taken.attempt, 2);
@@ -95,16 +107,47 @@ fn a_failed_attempt_is_retried_when_due_up_to_the_limit() {
         let fail = |id: i32, owner: &str, how: &Finish<'_>| {
             assert!(jobs::finish(&mut t.db.conn().unwrap(), id, owner, t0, how, t0).unwrap())
         };
-        fail(c.id, "a", &Finish::Retry { error: "boom", next_attempt_at: retry_at });
-        assert_eq!(claim(&t.db, "b", retry_at - TimeDelta::seconds(1)), None, "{}", t.name);
+        fail(
+            c.id,
+            "a",
+            &Finish::Retry {
+                error: "boom",
+                next_attempt_at: retry_at,
+            },
+        );
+        assert_eq!(
+            claim(&t.db, "b", retry_at - TimeDelta::seconds(1)),
+            None,
+            "{}",
+            t.name
+        );
         let second = claim(&t.db, "b", retry_at).expect("due for a retry");
         assert_eq!((second.attempt, second.taken_over), (2, false));
-        fail(second.id, "b", &Finish::Retry { error: "boom again", next_attempt_at: retry_at });
+        fail(
+            second.id,
+            "b",
+            &Finish::Retry {
+                error: "boom again",
+                next_attempt_at: retry_at,
+            },
+        );
         let third = claim(&t.db, "a", retry_at).unwrap();
         assert_eq!(third.attempt, 3);
-        fail(third.id, "a", &Finish::Retry { error: "and again", next_attempt_at: retry_at });
+        fail(
+            third.id,
+            "a",
+            &Finish::Retry {
+                error: "and again",
+                next_attempt_at: retry_at,
+            },
+        );
         // max_attempts = 3: no fourth.
-        assert_eq!(claim(&t.db, "a", retry_at + TimeDelta::hours(1)), None, "{}", t.name);
+        assert_eq!(
+            claim(&t.db, "a", retry_at + TimeDelta::hours(1)),
+            None,
+            "{}",
+            t.name
+        );
         let run = jobs::run(&mut t.db.conn().unwrap(), KEY).unwrap().unwrap();
         assert_eq!(run.last_error.as_deref(), Some("and again"));
         assert_eq!(run.attempts, 3);
@@ -130,7 +173,12 @@ fn a_failed_attempt_is_retried_when_due_up_to_the_limit() {
         // Pruning keeps the latest run of each job.
         let pruned = jobs::prune(&mut t.db.conn().unwrap(), t0 + TimeDelta::days(1)).unwrap();
         assert_eq!(pruned, 1, "{}", t.name);
-        assert_eq!(jobs::runs_of(&mut t.db.conn().unwrap(), "nudges").unwrap().len(), 1);
+        assert_eq!(
+            jobs::runs_of(&mut t.db.conn().unwrap(), "nudges")
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
 

@@ -16,4 +16,5 @@ pub mod organisations;
 pub mod privacy;
 pub mod report_api;
 pub mod search;
+pub mod status;
 pub mod support;

@@ -19,4 +19,5 @@ mod learning;
 mod nudges;
 mod privacy;
 mod security;
+mod status;
 mod theme;
