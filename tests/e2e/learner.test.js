@@ -460,7 +460,7 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await expectHeading(page, T('dashboard.hello', { name: LEARNER.name }));
   });
 
-  step('the administrator signs in with the first-start link and sees the users', async (t) => {
+  step('the administrator signs in with the first-start link and sees the users and the status', async (t) => {
     const context = await newContext();
     try {
       const page = await newPage(context, 'admin');
@@ -471,6 +471,11 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
       await expectHeading(page, T('admin.users'));
       await expectText(page, LEARNER.email);
       await checks.page(t, page, 'admin users');
+      // The status page: the jobs the server runs, the outbox and what was published.
+      await clickTo(page, page.getByRole('link', { name: T('system.link') }), pathIs('/admin/status'));
+      await expectHeading(page, T('system.title'));
+      await expectText(page, T('system.published'));
+      await checks.page(t, page, 'admin status');
     } finally {
       await context.close();
     }
