@@ -325,3 +325,140 @@ fn schedules_and_backoff() {
     let mins: Vec<i64> = (1..=8).map(|a| c.backoff(a).num_minutes()).collect();
     assert_eq!(mins, [1, 2, 4, 8, 16, 32, 60, 60]);
 }
+
+/// Records what the runner reports through the `metrics` facade: (metric, labels,
+/// value) in order.
+#[derive(Default)]
+struct Recorded(Log);
+
+/// (metric, labels, value) in the order they were recorded.
+type Log = Arc<Mutex<Vec<(String, Vec<(String, String)>, f64)>>>;
+
+struct Handle {
+    key: metrics::Key,
+    log: Log,
+}
+
+impl Handle {
+    fn push(&self, value: f64) {
+        let labels = self
+            .key
+            .labels()
+            .map(|l| (l.key().to_string(), l.value().to_string()))
+            .collect();
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.key.name().to_string(), labels, value));
+    }
+}
+
+impl metrics::CounterFn for Handle {
+    fn increment(&self, value: u64) {
+        self.push(value as f64);
+    }
+    fn absolute(&self, value: u64) {
+        self.push(value as f64);
+    }
+}
+
+impl metrics::HistogramFn for Handle {
+    fn record(&self, value: f64) {
+        self.push(value);
+    }
+}
+
+impl metrics::Recorder for Recorded {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::from_arc(Arc::new(Handle {
+            key: key.clone(),
+            log: self.0.clone(),
+        }))
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::from_arc(Arc::new(Handle {
+            key: key.clone(),
+            log: self.0.clone(),
+        }))
+    }
+}
+
+#[test]
+fn every_attempt_is_counted_and_timed_by_job_and_outcome() {
+    let t = TestDb::sqlite();
+    let clock = Arc::new(ManualClock::new(at(30, 10, 0)));
+    let mut r = Runner::new(t.db.clone(), clock.clone(), config("one"));
+    r.register(Job::blocking("fine", Schedule::every_hours(1), |_| {
+        Ok("ok".into())
+    }))
+    .register(Job::blocking("broken", Schedule::every_hours(1), |_| {
+        Err(anyhow::anyhow!("wrong"))
+    }));
+    let recorded = Recorded::default();
+    let log = recorded.0.clone();
+    // A runtime on this thread, so the local recorder sees what the runner records.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorded, || rt.block_on(r.tick()));
+    let log = log.lock().unwrap();
+    let labels = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let counted: Vec<_> = log
+        .iter()
+        .filter(|(name, _, _)| name == "leerpad_job_runs_total")
+        .map(|(_, l, v)| (l.clone(), *v))
+        .collect();
+    assert_eq!(
+        counted,
+        [
+            (labels(&[("job", "fine"), ("outcome", "ok")]), 1.0),
+            (labels(&[("job", "broken"), ("outcome", "failed")]), 1.0),
+        ]
+    );
+    let timed: Vec<_> = log
+        .iter()
+        .filter(|(name, _, _)| name == "leerpad_job_duration_seconds")
+        .map(|(_, l, v)| (l.clone(), *v >= 0.0))
+        .collect();
+    assert_eq!(
+        timed,
+        [
+            (labels(&[("job", "fine")]), true),
+            (labels(&[("job", "broken")]), true),
+        ]
+    );
+}
