@@ -137,7 +137,7 @@ const TO_ANTW: E = E::RedirectTo("/organisations/antwerpen");
 // --- the route table ---
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum M {
+pub(crate) enum M {
     Get,
     Post,
 }
@@ -296,6 +296,10 @@ fn routes() -> Vec<Row> {
         get("/courses/{course}/{item}", "/courses/showcase/welkom",         [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
         get("/courses/{course}/{item}", "/courses/showcase/kort-antwoord",  [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
         get("/courses/{course}/{item}", "/courses/showcase/verhit-debat",   [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
+        get("/courses/{course}/{item}/figures/{n}", "/courses/showcase/welkom/figures/1",
+                                                                            [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
+        get("/courses/{course}/{item}/figures/{n}", "/courses/showcase/welkom/figures/2",
+                                                                            [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
         post("/courses/{course}/{item}/done", "/courses/showcase/welkom/done", NO_FIELDS,
                                                                             [SI, NF, RE, RE, RE, SI, NF, SI, NF]),
         post("/courses/{course}/{item}/reflections/{reflection}", "/courses/showcase/welkom/reflections/eerste-gedachte",
@@ -1499,7 +1503,7 @@ async fn every_route_for_every_caller() {
 // --- the table is complete ---
 
 /// Every `#[get("…")]` and `#[post("…")]` in `src/routes/*.rs`.
-fn declared_routes() -> BTreeSet<(M, String)> {
+pub(crate) fn declared_routes() -> BTreeSet<(M, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
     let mut found = BTreeSet::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
