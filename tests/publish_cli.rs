@@ -1,10 +1,13 @@
 //! `leerpad publish` as processes: concurrent publishers, a crash mid-publish, and the
 //! permissions of the database it makes. Runs on SQLite, and on PostgreSQL when
 //! `LEERPAD_TEST_DATABASE_URL` is set. `leerpad serve` under faults is in
-//! `processes/serve.rs`, in this binary too (each test binary links the whole stack).
+//! `processes/serve.rs`, and `leerpad worker` in `processes/worker.rs`, in this binary too
+//! (each test binary links the whole stack).
 
 #[path = "processes/serve.rs"]
 mod serve;
+#[path = "processes/worker.rs"]
+mod worker;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

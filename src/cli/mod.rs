@@ -7,6 +7,7 @@ mod nudge;
 mod publish;
 mod report;
 mod serve;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,8 +35,11 @@ pub enum Command {
     Publish(publish::Args),
     /// Apply pending database migrations (also done at every start).
     Migrate(migrate::Args),
-    /// Run the web server (and the email worker), publishing courses/ when it changed.
+    /// Run the web server (and the periodic jobs, unless `jobs = false`),
+    /// publishing courses/ when it changed.
     Serve(serve::Args),
+    /// Run only the periodic jobs (email, nudges, digests, pruning), no web server.
+    Worker(worker::Args),
     /// Email nudges: queue the reminders that are due (`nudge run`).
     Nudge(nudge::Args),
     /// An organisation's completion report as CSV, XLSX or JSON, with the
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publish(args) => publish::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Worker(args) => worker::run(args),
         Command::Nudge(args) => nudge::run(args),
         Command::Report(args) => report::run(*args),
     }

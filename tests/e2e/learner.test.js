@@ -14,7 +14,7 @@ import { after, before, describe } from 'node:test';
 
 import { Checks, PHONE, DESKTOP, texts } from './lib/checks.js';
 import { Flow, button, main, pathIs } from './lib/flow.js';
-import { Mailbox } from './lib/mailbox.js';
+import { Mailbox, UNDELIVERABLE } from './lib/mailbox.js';
 import { Leerpad } from './lib/server.js';
 
 const COURSE = 'showcase';
@@ -491,7 +491,7 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await expectHeading(page, T('dashboard.hello', { name: LEARNER.name }));
   });
 
-  step('the administrator signs in with the first-start link and sees the users', async (t) => {
+  step('the administrator signs in with the first-start link and sees the users and the status', async (t) => {
     const context = await newContext();
     try {
       const page = await newPage(context, 'admin');
@@ -502,6 +502,25 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
       await expectHeading(page, T('admin.users'));
       await expectText(page, LEARNER.email);
       await checks.page(t, page, 'admin users');
+      // An invitation to an address that does not exist fails for good.
+      const nowhere = `niemand@${UNDELIVERABLE}`;
+      await page.getByLabel(T('auth.name')).fill('Niemand');
+      await page.getByLabel(T('auth.email')).fill(nowhere);
+      await clickTo(page, button(page, T('admin.send-invite')), pathIs('/admin/users'));
+      // The status page: the jobs the server runs, the outbox with the failed
+      // invitation, and what was published.
+      await clickTo(page, page.getByRole('link', { name: T('system.link') }), pathIs('/admin/status'));
+      await expectHeading(page, T('system.title'));
+      await expectText(page, T('system.published'));
+      for (let i = 0; !(await page.locator('main').innerText()).includes(nowhere); i++) {
+        assert.ok(i < 50, `the failed invitation to ${nowhere} is not on the status page`);
+        await new Promise((r) => setTimeout(r, 200));
+        await gotoOk(page, '/admin/status');
+      }
+      await expectText(page, '550');
+      await checks.page(t, page, 'admin status');
+      await clickTo(page, main(page).getByRole('button', { name: `${T('system.retry')} ${nowhere}` }), pathIs('/admin/status'));
+      await expectText(page, T('notice.email-retried'));
     } finally {
       await context.close();
     }

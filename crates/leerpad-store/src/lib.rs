@@ -11,6 +11,7 @@ pub mod authoring;
 pub mod calendar;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod learning;
 pub mod nudges;
 pub mod organisations;

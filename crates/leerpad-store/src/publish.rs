@@ -672,6 +672,46 @@ pub fn versions(
         .load(c)?)
 }
 
+/// One published version, for the publish history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublishedVersion {
+    pub course_id: String,
+    pub version: i32,
+    pub published_at: NaiveDateTime,
+    /// Whether it is the version being served now.
+    pub serving: bool,
+}
+
+/// The latest `limit` versions published, of every course, newest first.
+pub fn publish_history(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<PublishedVersion>> {
+    let rows: Vec<(i32, String, i32, NaiveDateTime, Option<i32>)> = course_versions::table
+        .inner_join(courses::table.on(courses::id.eq(course_versions::course_id)))
+        .order((
+            course_versions::published_at.desc(),
+            course_versions::id.desc(),
+        ))
+        .limit(limit.max(0))
+        .select((
+            course_versions::id,
+            course_versions::course_id,
+            course_versions::version,
+            course_versions::published_at,
+            courses::current_version_id,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, course_id, version, published_at, current)| PublishedVersion {
+                course_id,
+                version,
+                published_at,
+                serving: current == Some(id),
+            },
+        )
+        .collect())
+}
+
 /// The version being served of every course that is not archived: (course id, version id).
 pub fn serving_versions(c: &mut DbConnection) -> StoreResult<Vec<(String, i32)>> {
     let rows: Vec<(String, Option<i32>)> = courses::table

@@ -334,6 +334,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    job_runs (id) {
+        id -> Integer,
+        job -> Text,
+        run_key -> Text,
+        scheduled_for -> Timestamp,
+        status -> Text,
+        attempts -> Integer,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        next_attempt_at -> Nullable<Timestamp>,
+        next_due_at -> Nullable<Timestamp>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        summary -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     search_documents (id) {
         id -> Integer,
         course_id -> Text,
@@ -396,4 +415,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     search_documents,
     course_authors,
+    job_runs,
 );

@@ -110,6 +110,7 @@ pub fn app(
         .configure(routes::support::routes)
         .configure(routes::auth::routes)
         .configure(routes::admin::routes)
+        .configure(routes::status::routes)
         .configure(routes::api::routes)
         .configure(routes::report_api::routes)
         .configure(routes::api_tokens::routes)

@@ -41,6 +41,7 @@ const NOTICES: &[&str] = &[
     "declined",
     "role-changed",
     "calendar-renewed",
+    "email-retried",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the

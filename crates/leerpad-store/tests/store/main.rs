@@ -7,6 +7,7 @@
 mod support;
 
 mod authoring;
+mod jobs;
 mod keys;
 mod outbox;
 mod privacy;

@@ -249,7 +249,7 @@ const NO_FIELDS: Body = Body::Form(&[]);
 /// `$assignment` A's assignment; `$token` an API token of CA's; `$attempt` LA1's
 /// quiz attempt (questions `$q1`, `$q2`); `$run` LA1's latest scenario run; `$code`
 /// LA1's certificate; `$unsubscribe` LA1's signed unsubscribe token; `$me` and
-/// `$name` the caller's label and display name.
+/// `$name` the caller's label and display name; `$failed` an email that failed.
 #[rustfmt::skip]
 fn routes() -> Vec<Row> {
     vec![
@@ -469,6 +469,9 @@ fn routes() -> Vec<Row> {
         post("/admin/users/{id}/disabled", "/admin/users/$la2/disabled", Body::Form(&[("disabled", "1")]),
                                                                             [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
         post("/admin/users/{id}/role", "/admin/users/$la2/role", Body::Form(&[("role", "learner")]),
+                                                                            [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
+        get("/admin/status", "/admin/status",                               [SI, FB, FB, FB, FB, SI, FB, SI, OK]),
+        post("/admin/outbox/{id}/retry", "/admin/outbox/$failed/retry", NO_FIELDS,
                                                                             [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
         post("/admin/invitations", "/admin/invitations",
             Body::Form(&[("email", "uitgenodigd@example.org"), ("name", "Uitgenodigd"), ("role", "coordinator")]),
@@ -712,6 +715,8 @@ struct Fixture {
     unsubscribe: String,
     /// LA1's calendar feed token (from the address on LA1's calendar page).
     calendar: String,
+    /// An email that failed, for the status page's retry.
+    failed_email: i32,
 }
 
 fn now() -> NaiveDateTime {
@@ -803,6 +808,7 @@ impl Fixture {
             ("$code", LA1_CERTIFICATE.to_string()),
             ("$unsubscribe", self.unsubscribe.clone()),
             ("$calendar", self.calendar.clone()),
+            ("$failed", self.failed_email.to_string()),
             ("$me", who.label.to_string()),
             ("$name", who.name.clone()),
         ];
@@ -1204,6 +1210,43 @@ async fn every_route_for_every_caller() {
         rest[..rest.find(".ics").unwrap()].to_string()
     };
 
+    // An email the outbox gave up on.
+    let failed_email = {
+        use leerpad_store::outbox;
+        let mut c = app.state.db.conn().unwrap();
+        let email = outbox::OutgoingEmail {
+            dedupe_key: "authorization:failed".into(),
+            user_id: Some(la1_id),
+            kind: "magic-link".into(),
+            recipient: LA1_EMAIL.into(),
+            message: outbox::StoredMessage {
+                subject: "Onderwerp".into(),
+                text: "Tekst".into(),
+                ..Default::default()
+            }
+            .into(),
+        };
+        outbox::enqueue(&mut c, &email, now()).unwrap();
+        let claimed = outbox::claim_due(
+            &mut c,
+            "test",
+            now(),
+            std::time::Duration::from_secs(60),
+            100,
+        )
+        .unwrap();
+        let id = claimed
+            .iter()
+            .find(|e| e.dedupe_key == "authorization:failed")
+            .unwrap()
+            .id;
+        outbox::mark_failed(&mut c, id, "550 no such mailbox").unwrap();
+        for other in claimed.iter().filter(|e| e.id != id) {
+            outbox::release(&mut c, other.id).unwrap();
+        }
+        id
+    };
+
     let fixture = Fixture {
         org_a,
         ca: ca_id,
@@ -1223,6 +1266,7 @@ async fn every_route_for_every_caller() {
             LA1_EMAIL,
         ),
         calendar,
+        failed_email,
     };
 
     // The callers, each with their own browser and CSRF token (a script has none).

@@ -21,5 +21,6 @@ mod learning;
 mod nudges;
 mod privacy;
 mod security;
+mod status;
 mod theme;
 mod trainers;
