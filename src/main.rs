@@ -1,6 +1,7 @@
 //! `leerpad`: the one binary. Each subcommand lives in `cli/`.
 
 mod cli;
+mod jobs;
 
 use std::process::ExitCode;
 
@@ -11,7 +12,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    let default_level = if matches!(args.command, cli::Command::Serve(_)) {
+    let default_level = if matches!(
+        args.command,
+        cli::Command::Serve(_) | cli::Command::Worker(_)
+    ) {
         "info"
     } else {
         "warn"

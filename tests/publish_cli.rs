@@ -1,11 +1,14 @@
 //! `leerpad publish` as processes: concurrent publishers, a crash mid-publish, and the
 //! permissions of the database it makes. Runs on SQLite, and on PostgreSQL when
 //! `LEERPAD_TEST_DATABASE_URL` is set. `leerpad serve` under faults is in
-//! `processes/serve.rs`, and backups, `doctor` and logs in `processes/ops.rs`, in this
-//! binary too (each test binary links the whole stack).
+//! `processes/serve.rs`, `leerpad worker` in `processes/worker.rs`, and backups, `doctor`
+//! and logs in `processes/ops.rs`, in this binary too (each test binary links the whole
+//! stack).
 
 #[path = "processes/serve.rs"]
 mod serve;
+#[path = "processes/worker.rs"]
+mod worker;
 
 #[path = "processes/ops.rs"]
 mod ops;

@@ -10,6 +10,7 @@ mod publish;
 mod report;
 mod restore;
 mod serve;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,8 +38,11 @@ pub enum Command {
     Publish(publish::Args),
     /// Apply pending database migrations (also done at every start).
     Migrate(migrate::Args),
-    /// Run the web server (and the email worker), publishing courses/ when it changed.
+    /// Run the web server (and the periodic jobs, unless `jobs = false`),
+    /// publishing courses/ when it changed.
     Serve(serve::Args),
+    /// Run only the periodic jobs (email, nudges, digests, pruning), no web server.
+    Worker(worker::Args),
     /// Email nudges: queue the reminders that are due (`nudge run`).
     Nudge(nudge::Args),
     /// An organisation's completion report as CSV, XLSX or JSON, with the
@@ -94,11 +98,17 @@ pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
-/// How log lines are written: `log_format` of the configuration for `serve`
-/// (file or `LEERPAD_LOG_FORMAT`), `LEERPAD_LOG_FORMAT` for the other commands.
+/// How log lines are written: `log_format` of the configuration for `serve` and
+/// `worker` (file or `LEERPAD_LOG_FORMAT`), `LEERPAD_LOG_FORMAT` for the other
+/// commands.
 pub fn log_format(cli: &Cli) -> leerpad_web::LogFormat {
-    if let Command::Serve(args) = &cli.command {
-        if let Ok(config) = leerpad_web::Config::load(args.config.as_deref()) {
+    let file = match &cli.command {
+        Command::Serve(args) => Some(args.config.as_deref()),
+        Command::Worker(args) => Some(args.config.as_deref()),
+        _ => None,
+    };
+    if let Some(file) = file {
+        if let Ok(config) = leerpad_web::Config::load(file) {
             return config.log_format;
         }
     }
@@ -115,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publish(args) => publish::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Worker(args) => worker::run(args),
         Command::Nudge(args) => nudge::run(args),
         Command::Report(args) => report::run(*args),
         Command::Doctor(args) => doctor::run(args),

@@ -1,8 +1,8 @@
 //! `leerpad nudge run [--dry-run] [--database URL] [--data-dir DIR] [--config FILE]`:
 //! queue the email nudges that are due now, once, and list them; then the same for
 //! the coordinators' weekly digests. The running server's email worker sends them
-//! (within its interval); `leerpad serve` also runs this by itself every
-//! `nudge_interval_minutes`.
+//! (within its interval); the job runner (`leerpad serve` or `leerpad worker`, see
+//! `crate::jobs`) also runs both by itself every `nudge_interval_minutes`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,20 +1,21 @@
-//! `leerpad serve`: publish the courses if they changed, start the email worker and
-//! the nudge runner, and serve the site until Ctrl-C or SIGTERM.
+//! `leerpad serve`: publish the courses if they changed, start the job runner
+//! (email, nudges, digests, pruning: `crate::jobs`) unless `jobs = false`, and serve
+//! the site until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
 use leerpad_compiler::compile_paths;
 use leerpad_core::Role;
-use leerpad_mail::{Mailer, OutboxWorker, Templates, WorkerConfig};
+use leerpad_jobs::SystemClock;
 use leerpad_store::accounts::{self, NewUser, TokenPurpose};
 use leerpad_store::{publish, Db, PublishInput, PublishOptions, PublishStatus, StoreError};
-use leerpad_web::nudges::NudgeRunner;
 use leerpad_web::{build_state, Clock, Config};
+
+use tokio::sync::Notify;
 
 use super::check::report;
 use super::Format;
@@ -28,9 +29,6 @@ pub struct Args {
 
 /// How long the first administrator's sign-in link works.
 const ADMIN_LINK_HOURS: i64 = 24;
-
-/// How often sessions, links and rate limits that do nothing any more are deleted.
-const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
@@ -47,76 +45,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let mailer = Mailer::new(&config.mail_transport()).context("the mail settings do not work")?;
-        if let leerpad_mail::Transport::Files { dir, .. } = config.mail_transport() {
-            tracing::info!(dir = %dir.display(), "no SMTP server configured: email is written to files");
-        }
-        // The worker renders emails queued as templates (nudges) with the theme's
-        // templates, as the web layer would.
-        let templates = Templates::new(config.theme_dir.iter().cloned());
-        let worker = OutboxWorker::with_templates(mailer, templates, WorkerConfig::default());
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let worker_task = worker.spawn(db.clone(), Duration::from_secs(30), async move {
-            let _ = stop_rx.await;
-        });
-        let waker = worker.clone();
-        let nudge_minutes = config.nudge_interval_minutes;
-        let state = build_state(config, db, Clock::default(), Arc::new(move || waker.wake()))?;
-        // Nudges: queued every few minutes, then the worker is woken to send them.
-        let nudges = if nudge_minutes > 0 {
-            let runner = NudgeRunner::from_state(&state).context("the nudge email templates do not work")?;
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let waker = worker.clone();
-            let task = Arc::new(runner).spawn(
-                Duration::from_secs(60 * u64::from(nudge_minutes)),
-                move || waker.wake(),
-                async move {
-                    let _ = rx.await;
-                },
-            );
-            Some((tx, task))
+        // Email queued by a request is sent at once: the web layer notifies this,
+        // which runs the runner's outbox job.
+        let outbox_wake = Arc::new(Notify::new());
+        let runner = if config.jobs {
+            Some(Arc::new(crate::jobs::runner(
+                &config,
+                db.clone(),
+                Arc::new(SystemClock),
+                outbox_wake.clone(),
+            )?))
         } else {
-            tracing::info!("nudges are off (nudge_interval_minutes = 0)");
+            tracing::info!("periodic jobs are off here (jobs = false): run `leerpad worker`");
             None
         };
-        let pruning = tokio::spawn(prune_regularly(state.db.clone()));
+        let waker = outbox_wake.clone();
+        let state = build_state(
+            config,
+            db,
+            Clock::default(),
+            Arc::new(move || waker.notify_one()),
+        )?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let jobs = runner.map(|r| {
+            r.spawn(async move {
+                let _ = stop_rx.await;
+            })
+        });
         let served = leerpad_web::serve(state).await;
-        pruning.abort();
-        if let Some((tx, task)) = nudges {
-            let _ = tx.send(());
-            let _ = task.await;
-        }
         let _ = stop_tx.send(());
-        let _ = worker_task.await;
+        if let Some(jobs) = jobs {
+            let _ = jobs.await;
+        }
         tracing::info!("stopped");
         served.context("the web server failed")
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Deletes ended sessions, used links and old rate-limit windows now and then
-/// every [`PRUNE_EVERY`] (see `accounts::prune`).
-async fn prune_regularly(db: Db) {
-    let mut every = tokio::time::interval(PRUNE_EVERY);
-    loop {
-        every.tick().await;
-        let db = db.clone();
-        let pruned = tokio::task::spawn_blocking(move || -> anyhow::Result<accounts::Pruned> {
-            let mut c = db.conn()?;
-            Ok(accounts::prune(&mut c, Utc::now().naive_utc())?)
-        })
-        .await;
-        match pruned {
-            Ok(Ok(p)) => tracing::info!(
-                sessions = p.sessions,
-                links = p.tokens,
-                rate_limits = p.rate_limits,
-                "pruned"
-            ),
-            Ok(Err(e)) => tracing::warn!(error = %e, "pruning failed; trying again later"),
-            Err(e) => tracing::warn!(error = %e, "pruning stopped"),
-        }
-    }
 }
 
 /// Keeps the data folder to its owner: what Leerpad writes is readable by its user

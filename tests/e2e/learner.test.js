@@ -12,9 +12,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 
-import { Checks, texts } from './lib/checks.js';
+import { Checks, PHONE, DESKTOP, texts } from './lib/checks.js';
 import { Flow, button, main, pathIs } from './lib/flow.js';
-import { Mailbox } from './lib/mailbox.js';
+import { Mailbox, UNDELIVERABLE } from './lib/mailbox.js';
 import { Leerpad } from './lib/server.js';
 
 const COURSE = 'showcase';
@@ -67,6 +67,7 @@ const EVERY_KIND = [
   'quiz result', 'scenario step', 'scenario ending', 'sign-in', 'register', 'sign-in link confirmation',
   'reset', 'new password', 'certificate', 'certificate verification', 'action plan', 'settings',
   'dashboard', 'error (404)', 'admin users', 'search results', 'search with an error', 'accessibility statement',
+  'image at full size',
 ];
 
 const T = texts('nl');
@@ -223,6 +224,23 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await expectText(page, T('lesson.is-done'));
   });
 
+  step('on a phone, a lesson\'s diagram opens at its full size and leads back to its place', async (t) => {
+    const page = learner.pages()[0];
+    await gotoOk(page, itemPath('welkom'));
+    await page.setViewportSize(PHONE);
+    const alt = 'Twee polen met een stille middengroep ertussen';
+    const inLesson = main(page).getByRole('img', { name: alt });
+    const shrunk = await inLesson.evaluate((img) => img.getBoundingClientRect().width);
+    await clickTo(page, main(page).getByRole('link', { name: new RegExp(`^${alt}`) }), pathIs(`${itemPath('welkom')}/figures/1`));
+    await expectHeading(page, T('figure.title', { n: 1 }));
+    const full = main(page).getByRole('img', { name: alt });
+    const { width, natural } = await full.evaluate((img) => ({ width: img.getBoundingClientRect().width, natural: img.naturalWidth }));
+    assert.ok(width >= natural && width >= shrunk, `the image is shown at ${width}px, its own width is ${natural}px (${shrunk}px in the lesson)`);
+    await page.setViewportSize(DESKTOP);
+    await checks.page(t, page, 'image at full size');
+    await clickTo(page, main(page).getByRole('link', { name: T('figure.back', { lesson: 'Welkom' }) }), (u) => u.pathname === itemPath('welkom') && u.hash === '#figure-1');
+  });
+
   step('a reflection is never lost: drafts save as one types, and a lesson button saves what is typed', async (t) => {
     const page = learner.pages()[0];
     await gotoOk(page, itemPath('welkom'));
@@ -252,6 +270,17 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await checks.page(t, page, 'lesson with a saved reflection (after completing)');
   });
 
+  /** At 360px every answer of a matching or ordering question is shown whole. */
+  async function answersReadWhole(page, kind) {
+    await page.setViewportSize(PHONE);
+    const cut = await main(page).locator('fieldset.match label').evaluateAll((labels) => labels
+      .filter((l) => l.scrollWidth > l.clientWidth + 1 || l.getBoundingClientRect().right > window.innerWidth)
+      .map((l) => l.textContent));
+    assert.ok(await main(page).locator('fieldset.match label').count() > 0, `${kind}: no answers found`);
+    assert.deepEqual(cut, [], `${kind}: answers cut off at ${PHONE.width}px`);
+    await page.setViewportSize(DESKTOP);
+  }
+
   /** Answers every question of an open attempt; checks each kind of page once. */
   async function answerQuiz(t, page, item, answers, seen) {
     for (let n = 0; n < 10; n++) {
@@ -266,11 +295,12 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
         await form.getByLabel(a.truth ? T('quiz.true') : T('quiz.false'), { exact: true }).check();
       } else if (a.match) {
         for (const [left, rightText] of Object.entries(a.match)) {
-          await form.getByLabel(left, { exact: true }).selectOption({ label: rightText });
+          await form.getByRole('group', { name: left, exact: true }).getByLabel(rightText, { exact: true }).check();
         }
       } else if (a.order) {
         for (const [i, text] of a.order.entries()) {
-          await form.getByLabel(T('quiz.position', { n: i + 1 }), { exact: true }).selectOption({ label: text });
+          const place = form.getByRole('group', { name: T('quiz.position', { n: i + 1 }), exact: true });
+          await place.getByLabel(text, { exact: true }).check();
         }
       } else if (a.text) {
         await form.getByLabel(T('quiz.your-answer'), { exact: true }).fill(a.text);
@@ -278,6 +308,7 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
       if (!seen.has(`question ${right.kind}`)) {
         seen.add(`question ${right.kind}`);
         await checks.page(t, page, `quiz question: ${right.kind}`);
+        if (a.match || a.order) await answersReadWhole(page, right.kind);
       }
       await clickTo(page, button(page, T('quiz.submit-answer')), (u) => u.searchParams.get('answered') === question);
       if (!seen.has(`feedback ${right.kind}`)) {
@@ -460,7 +491,7 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
     await expectHeading(page, T('dashboard.hello', { name: LEARNER.name }));
   });
 
-  step('the administrator signs in with the first-start link and sees the users', async (t) => {
+  step('the administrator signs in with the first-start link and sees the users and the status', async (t) => {
     const context = await newContext();
     try {
       const page = await newPage(context, 'admin');
@@ -471,6 +502,25 @@ describe('Leerpad in Chromium', { timeout: 180000 }, () => {
       await expectHeading(page, T('admin.users'));
       await expectText(page, LEARNER.email);
       await checks.page(t, page, 'admin users');
+      // An invitation to an address that does not exist fails for good.
+      const nowhere = `niemand@${UNDELIVERABLE}`;
+      await page.getByLabel(T('auth.name')).fill('Niemand');
+      await page.getByLabel(T('auth.email')).fill(nowhere);
+      await clickTo(page, button(page, T('admin.send-invite')), pathIs('/admin/users'));
+      // The status page: the jobs the server runs, the outbox with the failed
+      // invitation, and what was published.
+      await clickTo(page, page.getByRole('link', { name: T('system.link') }), pathIs('/admin/status'));
+      await expectHeading(page, T('system.title'));
+      await expectText(page, T('system.published'));
+      for (let i = 0; !(await page.locator('main').innerText()).includes(nowhere); i++) {
+        assert.ok(i < 50, `the failed invitation to ${nowhere} is not on the status page`);
+        await new Promise((r) => setTimeout(r, 200));
+        await gotoOk(page, '/admin/status');
+      }
+      await expectText(page, '550');
+      await checks.page(t, page, 'admin status');
+      await clickTo(page, main(page).getByRole('button', { name: `${T('system.retry')} ${nowhere}` }), pathIs('/admin/status'));
+      await expectText(page, T('notice.email-retried'));
     } finally {
       await context.close();
     }

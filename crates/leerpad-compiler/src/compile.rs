@@ -613,6 +613,7 @@ fn finish_course(
             }
         })
         .collect();
+    let authors = build_authors(&raw.authors, doc, out);
     if out.diagnostics.error_count() > before {
         return None;
     }
@@ -629,10 +630,47 @@ fn finish_course(
         certificate,
         nudges,
         sources,
+        authors,
         modules,
         assets: Vec::new(),
         content_hash: Default::default(),
     })
+}
+
+/// The authors' addresses, lower-cased: each must be an email address; one written
+/// twice (in any case) is kept once, with a warning.
+fn build_authors(raws: &[String], doc: &YamlDoc<'_>, out: &mut Rendered) -> Vec<String> {
+    let list = YPath::root().key("authors");
+    // Each address with the index it was first written at.
+    let mut authors: Vec<(String, usize)> = Vec::new();
+    for (i, raw) in raws.iter().enumerate() {
+        let path = list.index(i);
+        let address = leerpad_core::authoring::normalise_email(raw);
+        if !leerpad_core::plausible_email(&address) {
+            out.diagnostics.push(
+                doc.error(
+                    "invalid-email",
+                    &path,
+                    format!("author `{raw}` is not an email address"),
+                )
+                .with_hint("write each author as an address, e.g. `- an.peeters@example.org`"),
+            );
+        } else if let Some((_, first)) = authors.iter().find(|(a, _)| *a == address) {
+            let at = doc.pos(&list.index(*first));
+            out.diagnostics.push(
+                Diagnostic::warning(
+                    "duplicate-author",
+                    &doc.file,
+                    doc.pos(&path),
+                    format!("author `{raw}` is listed twice"),
+                )
+                .with_hint(format!("first listed at line {}; remove this one", at.line)),
+            );
+        } else {
+            authors.push((address, i));
+        }
+    }
+    authors.into_iter().map(|(a, _)| a).collect()
 }
 
 fn build_nudges(

@@ -100,6 +100,11 @@ struct Renderer<'t, 'c> {
     out: Rendered,
     pending: Vec<Event<'t>>,
     anchors: HashSet<String>,
+    /// Links open around the current event: an image inside one is not a figure.
+    links_open: usize,
+    /// Figures (images that open at full size) so far, and whether one is open.
+    figures: usize,
+    figure_open: bool,
 }
 
 impl<'t, 'c> Renderer<'t, 'c> {
@@ -112,6 +117,9 @@ impl<'t, 'c> Renderer<'t, 'c> {
             out: Rendered::default(),
             pending: Vec::new(),
             anchors: HashSet::new(),
+            links_open: 0,
+            figures: 0,
+            figure_open: false,
         }
     }
 
@@ -177,6 +185,7 @@ impl<'t, 'c> Renderer<'t, 'c> {
                     id,
                 }) => {
                     let dest = self.link(dest_url, range.start);
+                    self.links_open += 1;
                     self.pending.push(Event::Start(Tag::Link {
                         link_type: *link_type,
                         dest_url: dest.into(),
@@ -196,6 +205,7 @@ impl<'t, 'c> Renderer<'t, 'c> {
                             .hint = Some("describe what the image shows between the brackets: ![Vijf rollen rond twee polen](…)".into());
                     }
                     let dest = self.asset_url(dest_url, range.start, "image");
+                    self.open_figure(&dest);
                     self.pending.push(Event::Start(Tag::Image {
                         link_type: *link_type,
                         dest_url: dest.into(),
@@ -250,6 +260,14 @@ impl<'t, 'c> Renderer<'t, 'c> {
                     }
                     self.pending.push(event.clone());
                 }
+                Event::End(TagEnd::Link) => {
+                    self.links_open = self.links_open.saturating_sub(1);
+                    self.pending.push(event.clone());
+                }
+                Event::End(TagEnd::Image) => {
+                    self.pending.push(event.clone());
+                    self.close_figure();
+                }
                 _ => self.pending.push(event.clone()),
             }
             i += 1;
@@ -268,6 +286,41 @@ impl<'t, 'c> Renderer<'t, 'c> {
         if !clean.trim().is_empty() {
             self.out.blocks.push(LessonBlock::Html { html: clean });
         }
+    }
+
+    /// A lesson's own image (not one inside a link) becomes a link to its page at
+    /// full size, [`urls::figure`], which phones need for diagrams; `figure-N` is
+    /// where that page's way back returns to.
+    fn open_figure(&mut self, src: &str) {
+        let link = self.file.link;
+        let item = link.items.get(self.file.rel);
+        let Some(item) = item.filter(|_| self.in_lesson && self.links_open == 0) else {
+            return;
+        };
+        if !src.starts_with(&urls::asset(link.course, "")) {
+            return;
+        }
+        self.figures += 1;
+        let n = self.figures;
+        self.anchors.insert(format!("figure-{n}"));
+        let href = urls::figure(link.course, item, n);
+        self.pending.push(Event::Html(
+            format!("<a class=\"figure-link\" id=\"figure-{n}\" href=\"{href}\">").into(),
+        ));
+        self.figure_open = true;
+    }
+
+    fn close_figure(&mut self) {
+        if !std::mem::take(&mut self.figure_open) {
+            return;
+        }
+        let hint = match self.file.link.language {
+            Language::Nl => "Open op ware grootte",
+            Language::En => "Open at full size",
+        };
+        self.pending.push(Event::Html(
+            format!("<span class=\"figure-hint\">{hint}</span></a>").into(),
+        ));
     }
 
     fn unique_anchor(&self, text: &str) -> String {

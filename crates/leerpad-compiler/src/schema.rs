@@ -34,6 +34,9 @@ pub struct RawCourse {
     pub nudges: Vec<Option<RawNudge>>,
     #[serde(default)]
     pub sources: Vec<Option<RawSource>>,
+    /// Email addresses of the people who author the course.
+    #[serde(default)]
+    pub authors: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

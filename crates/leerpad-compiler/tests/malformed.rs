@@ -78,6 +78,7 @@ const CASES: &[Case] = &[
     case("pass mark over 100", &[(QUIZ, Some("id: toets\ntitle: Toets\npass_mark: 150\nquestions:\n  - id: q1\n    type: true_false\n    prompt: V\n    answer: true\n"))], "invalid-value", QUIZ, (3, 12), "percentage"),
     case("unknown outcome", &[(SCENARIO, Some("id: sc\ntitle: S\nsteps:\n  - id: a\n    text: T\n    ending:\n      outcome: great\n      debrief: D\n"))], "invalid-value", SCENARIO, (7, 16), "expected one of"),
     case("zero attempts", &[(QUIZ, Some("id: toets\ntitle: Toets\nmax_attempts: 0\nquestions:\n  - id: q1\n    type: true_false\n    prompt: V\n    answer: true\n"))], "invalid-value", QUIZ, (3, 15), "unlimited"),
+    case("author not an address", &[("course.yaml", Some("id: base\ntitle: B\nlanguage: nl\nsummary: S\nduration_minutes: 5\nauthors:\n  - tessa@example.org\n  - Tessa Trainer\n"))], "invalid-email", "course.yaml", (8, 5), "not an email address"),
     case("unknown question type", &[(QUIZ, Some("id: toets\ntitle: Toets\nquestions:\n  - id: q1\n    type: single\n    prompt: V\n"))], "invalid-value", QUIZ, (5, 11), "single_choice"),
     // structure
     case("no course.yaml", &[("course.yaml", None)], "missing-course-yaml", "", (1, 1), "course.yaml"),
@@ -125,6 +126,7 @@ const CASES: &[Case] = &[
     case("no order prefix", &[("01-m/extra.md", Some("---\nid: extra\ntitle: E\n---\nTekst\n"))], "missing-order-prefix", "01-m/extra.md", (1, 1), "05-extra.md"),
     case("same order prefix", &[("01-m/02-ander.md", Some("---\nid: ander\ntitle: A\n---\nTekst\n"))], "duplicate-order", "01-m/02-les.md", (1, 1), "02-ander.md"),
     case("stray file", &[("01-m/notes.txt", Some("x"))], "ignored-file", "01-m/notes.txt", (1, 1), "ignored"),
+    case("author twice", &[("course.yaml", Some("id: base\ntitle: B\nlanguage: nl\nsummary: S\nduration_minutes: 5\nauthors:\n  - tessa@example.org\n  - Tessa@Example.org\n"))], "duplicate-author", "course.yaml", (8, 5), "first listed at line 7"),
     case("unused asset", &[("assets/b.png", Some("png"))], "unused-asset", "assets/b.png", (1, 1), "not used"),
     case("html asset", &[("assets/page.html", Some("<script>alert(1)</script>"))], "asset-type", "assets/page.html", (1, 1), "images (png"),
     case("script asset", &[("assets/a/x.js", Some("alert(1)"))], "asset-type", "assets/a/x.js", (1, 1), "not a kind of file"),
@@ -229,4 +231,40 @@ fn every_problem_in_a_file_is_reported_in_one_run() {
         );
     }
     assert!(diags.len() >= 3, "{}", show(&diags));
+}
+
+#[test]
+fn authors_are_course_metadata_and_leave_item_hashes_alone() {
+    let plain = leerpad_compiler::compile_tree(&common::tree(&[]))
+        .0
+        .unwrap();
+    let yaml = "id: base\ntitle: Basis\nlanguage: nl\nsummary: Een cursus.\nduration_minutes: 10\nauthors:\n  - Tessa@Example.org\n  - jan@example.org\n  - tessa@example.org\n";
+    let (course, diags) =
+        leerpad_compiler::compile_tree(&common::tree(&[("course.yaml", Some(yaml))]));
+    let authored = course.unwrap_or_else(|| panic!("{}", show(&diags.into_vec())));
+    assert_eq!(
+        authored.authors,
+        ["tessa@example.org", "jan@example.org"],
+        "lower-cased, each once"
+    );
+    let hashes = |c: &leerpad_core::Course| -> Vec<String> {
+        c.items()
+            .map(|(_, i)| i.content_hash.as_str().to_string())
+            .collect()
+    };
+    assert_eq!(
+        hashes(&plain),
+        hashes(&authored),
+        "progress attaches to the same items"
+    );
+    assert_ne!(
+        plain.content_hash, authored.content_hash,
+        "a new list of authors is a new version"
+    );
+    assert!(plain.authors.is_empty());
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(
+        !json.contains("authors"),
+        "a course without authors is stored as before"
+    );
 }

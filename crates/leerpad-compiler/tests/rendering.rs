@@ -128,3 +128,42 @@ impl ParseId for str {
         leerpad_core::Id::new(self).unwrap()
     }
 }
+
+#[test]
+fn a_lessons_own_images_open_at_full_size() {
+    let mut tree = common::tree(&[]);
+    tree.add_text(
+        "assets/schema.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    );
+    tree.add_text(
+        "01-m/01-les.md",
+        concat!(
+            "---\nid: les\ntitle: Les\n---\n",
+            "![Het schema](../assets/schema.svg)\n\n",
+            "[![Naar de bron](../assets/schema.svg)](https://example.org/bron)\n\n",
+            "![Nog eens](../assets/schema.svg)\n",
+        ),
+    );
+    let (course, diags) = compile_tree(&tree);
+    let course = course.unwrap_or_else(|| panic!("{}", common::show(&diags.into_vec())));
+    let ItemBody::Lesson(l) = &course.modules[0].items[0].body else {
+        unreachable!()
+    };
+    let html = lesson_text(&l.blocks);
+    assert!(
+        html.contains(r#"id="figure-1" href="/courses/base/les/figures/1""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"id="figure-2" href="/courses/base/les/figures/2""#),
+        "{html}"
+    );
+    // An image that is already a link keeps its link and is not counted.
+    assert_eq!(html.matches("figure-link").count(), 2, "{html}");
+    assert!(
+        html.contains(r#"href="https://example.org/bron""#),
+        "{html}"
+    );
+    assert_eq!(html.matches("Open op ware grootte").count(), 2, "{html}");
+}

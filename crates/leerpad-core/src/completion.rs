@@ -260,6 +260,7 @@ mod tests {
             certificate: None,
             nudges: vec![],
             sources: vec![],
+            authors: vec![],
             modules: vec![
                 module(
                     "m1",

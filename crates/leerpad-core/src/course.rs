@@ -50,6 +50,11 @@ pub struct Course {
     pub certificate: Option<CertificateSpec>,
     pub nudges: Vec<NudgeRule>,
     pub sources: Vec<SourceRef>,
+    /// The authors' email addresses (lower case, in the order written): they see the
+    /// course's trainer pages. Course metadata: no item's hash covers it, and the
+    /// course's hash only when there are authors (so courses without keep theirs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
     pub modules: Vec<Module>,
     pub assets: Vec<Asset>,
     /// Hash of everything above; equal hashes mean nothing learners see has changed.
@@ -404,6 +409,7 @@ impl Course {
             certificate: self.certificate.clone(),
             nudges: self.nudges.clone(),
             sources: self.sources.clone(),
+            authors: self.authors.clone(),
             modules: self
                 .modules
                 .iter()
@@ -451,5 +457,8 @@ impl Course {
             (&self.nudges, &self.sources, &self.assets),
             module_hashes,
         ));
+        if !self.authors.is_empty() {
+            self.content_hash = ContentHash::of(&(&self.content_hash, &self.authors));
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! them. It does no I/O and depends on no other Leerpad crate, no database and no web
 //! framework.
 //!
+//! Who authors a course and what they see of it is [`authoring`].
+//!
 //! The rules the web server applies: [`grading`] (answers, drawing questions,
 //! scores, attempts), [`completion`] (progress and course completion) and
 //! [`scenario_play`] (following a scenario's choices), and [`nudges`] (which reminder
@@ -13,6 +15,8 @@
 //! here; call their functions through the module (`grading::grade`,
 //! `completion::progress`, `scenario_play::replay`).
 
+pub mod address;
+pub mod authoring;
 pub mod completion;
 pub mod course;
 pub mod grading;
@@ -27,6 +31,8 @@ pub mod search;
 pub mod trackable;
 pub mod urls;
 
+pub use address::plausible_email;
+pub use authoring::{ItemFigures, LearnerFigures};
 pub use completion::{LearnerState, ModuleProgress, Progress};
 pub use course::*;
 pub use grading::{Answer, AnswerError, QuestionResult, QuizScore};

@@ -10,6 +10,11 @@ pub fn item(course: &Id, item: &Id) -> String {
     format!("/courses/{course}/{item}")
 }
 
+/// The `n`th image (from 1) of a lesson, on a page of its own at full size.
+pub fn figure(course: &Id, item: &Id, n: usize) -> String {
+    format!("/courses/{course}/{item}/figures/{n}")
+}
+
 /// A file from a course's `assets/` folder; `path` is relative to that folder.
 pub fn asset(course: &Id, path: &str) -> String {
     format!("/assets/{course}/{path}")

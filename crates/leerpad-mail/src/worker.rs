@@ -263,6 +263,24 @@ impl OutboxWorker {
         Ok(())
     }
 
+    /// Sends batches until nothing is due at `now` (a batch that was not full, or
+    /// one that handed emails back, ends it), and adds up what they did: one run
+    /// of the job runner's `outbox` job. An error only when the database fails.
+    pub async fn drain(&self, db: &Db, now: NaiveDateTime) -> Result<RunSummary, WorkerError> {
+        let mut total = RunSummary::default();
+        loop {
+            let s = self.run_once(db, now).await?;
+            total.claimed += s.claimed;
+            total.sent += s.sent;
+            total.retried += s.retried;
+            total.failed += s.failed;
+            total.released += s.released;
+            if (s.claimed as i64) < self.inner.config.batch_size || s.released > 0 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Runs the worker until `shutdown` completes: every `interval`, and at once
     /// on [`OutboxWorker::wake`], it sends batches until nothing is due. A batch
     /// being sent is finished before it stops. Database failures are logged and

@@ -399,10 +399,11 @@ fn sqlite_url(path: &Path) -> String {
 /// Runs `f` in a transaction that holds the database's write lock from its first
 /// statement, so concurrent writers queue instead of failing halfway: SQLite's
 /// `BEGIN` is upgraded by an immediate write, PostgreSQL takes an advisory lock.
-pub fn write_transaction<T>(
+/// Any error `f` returns rolls the whole transaction back.
+pub fn write_transaction<T, E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
-) -> StoreResult<T> {
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     conn.transaction(|c| {
         match c {
             DbConnection::Sqlite(s) => {

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::publish::Orphans;
+use crate::orphans::Orphans;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

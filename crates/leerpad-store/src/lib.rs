@@ -7,13 +7,16 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod authoring;
 pub mod backup;
 pub mod calendar;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod learning;
 pub mod nudges;
 pub mod organisations;
+pub mod orphans;
 pub mod outbox;
 pub mod privacy;
 pub mod publish;

@@ -684,6 +684,27 @@ pub fn counts(c: &mut DbConnection) -> StoreResult<OutboxCounts> {
     Ok(out)
 }
 
+/// Emails given up on (`failed`).
+pub fn failed_count(c: &mut DbConnection) -> StoreResult<i64> {
+    use crate::schema::email_outbox::dsl as o;
+    Ok(o::email_outbox
+        .filter(o::status.eq(OutboxStatus::Failed.as_str()))
+        .count()
+        .get_result(c)?)
+}
+
+/// The latest `limit` emails given up on, newest first.
+pub fn list_failed(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
+    use crate::schema::email_outbox::dsl as o;
+    let rows: Vec<Row> = o::email_outbox
+        .filter(o::status.eq(OutboxStatus::Failed.as_str()))
+        .order(o::id.desc())
+        .limit(limit.max(0))
+        .select(Row::as_select())
+        .load(c)?;
+    rows.into_iter().map(entry).collect()
+}
+
 /// The latest `limit` emails, newest first.
 pub fn list(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
     use crate::schema::email_outbox::dsl as o;
@@ -692,28 +713,28 @@ pub fn list(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
         .limit(limit.max(0))
         .select(Row::as_select())
         .load(c)?;
-    rows.into_iter()
-        .map(|r| {
-            let status = OutboxStatus::parse(&r.status).ok_or_else(|| {
-                StoreError::Invalid(format!("outbox email {} has status `{}`", r.id, r.status))
-            })?;
-            Ok(OutboxEntry {
-                subject: decode(&r.payload).map(|m| m.summary()).unwrap_or_default(),
-                id: r.id,
-                dedupe_key: r.dedupe_key,
-                user_id: r.user_id,
-                kind: r.kind,
-                recipient: r.recipient,
-                status,
-                attempts: r.attempts,
-                next_attempt_at: r.next_attempt_at,
-                claimed_until: r.claimed_until,
-                last_error: r.last_error,
-                created_at: r.created_at,
-                sent_at: r.sent_at,
-            })
-        })
-        .collect()
+    rows.into_iter().map(entry).collect()
+}
+
+fn entry(r: Row) -> StoreResult<OutboxEntry> {
+    let status = OutboxStatus::parse(&r.status).ok_or_else(|| {
+        StoreError::Invalid(format!("outbox email {} has status `{}`", r.id, r.status))
+    })?;
+    Ok(OutboxEntry {
+        subject: decode(&r.payload).map(|m| m.summary()).unwrap_or_default(),
+        id: r.id,
+        dedupe_key: r.dedupe_key,
+        user_id: r.user_id,
+        kind: r.kind,
+        recipient: r.recipient,
+        status,
+        attempts: r.attempts,
+        next_attempt_at: r.next_attempt_at,
+        claimed_until: r.claimed_until,
+        last_error: r.last_error,
+        created_at: r.created_at,
+        sent_at: r.sent_at,
+    })
 }
 
 #[cfg(test)]

@@ -36,7 +36,9 @@
 //! - `emails`: email to them: `kind`, `status`, `created_at`, `sent_at` (not the
 //!   messages themselves);
 //! - `audit_log`: what they did that was logged: `at`, `action`, `subject`,
-//!   `details`.
+//!   `details`;
+//! - `calendar_feed`: `null`, or `created_at` of the private address their
+//!   deadlines' calendar feed has (not the key in it).
 //!
 //! Secrets are never exported: no password hash, no session id, no token or token
 //! hash, no API token id.
@@ -60,9 +62,10 @@ use crate::db::{write_transaction, DbConnection};
 use crate::error::{StoreError, StoreResult};
 use crate::per_backend;
 use crate::schema::{
-    anonymised_enrolments, api_tokens, assigned_enrolments, audit_log, certificates, email_outbox,
-    enrolments, lesson_progress, login_tokens, memberships, nudge_log, org_groups, organisations,
-    quiz_answers, quiz_attempts, rate_limits, reflections, scenario_runs, sessions, users,
+    anonymised_enrolments, api_tokens, assigned_enrolments, audit_log, calendar_feeds,
+    certificates, email_outbox, enrolments, lesson_progress, login_tokens, memberships, nudge_log,
+    org_groups, organisations, quiz_answers, quiz_attempts, rate_limits, reflections,
+    scenario_runs, sessions, users,
 };
 
 /// The `format` of an export made by this version.
@@ -116,6 +119,7 @@ pub fn export_at(
             "nudges": export_nudges(c, user_id)?,
             "emails": export_emails(c, user_id, &profile.email)?,
             "audit_log": export_audit(c, user_id)?,
+            "calendar_feed": export_calendar_feed(c, user_id)?,
         })))
     })
 }
@@ -457,6 +461,16 @@ fn export_sessions(c: &mut DbConnection, user_id: i32) -> StoreResult<Vec<Value>
             })
         })
         .collect())
+}
+
+/// When the learner's calendar feed address was made; never its key.
+fn export_calendar_feed(c: &mut DbConnection, user_id: i32) -> StoreResult<Value> {
+    let created: Option<NaiveDateTime> = calendar_feeds::table
+        .find(user_id)
+        .select(calendar_feeds::created_at)
+        .first(c)
+        .optional()?;
+    Ok(created.map_or(Value::Null, |at| json!({ "created_at": time(at) })))
 }
 
 /// An API token without its id: the id is the token's `jti`.

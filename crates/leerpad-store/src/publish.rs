@@ -7,7 +7,6 @@
 //! versions, so republishing a large course with one changed lesson writes one body.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
@@ -93,43 +92,7 @@ pub struct ItemMove {
     pub to_module: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Removal {
-    pub id: String,
-    pub kind: TrackableKind,
-    /// Learners with progress, attempts, answers, runs or reflections on it.
-    pub learners: i64,
-}
-
-/// The items a refused publish would have orphaned, per course.
-#[derive(Debug, Clone)]
-pub struct Orphans {
-    pub courses: Vec<(String, Vec<Removal>)>,
-}
-
-impl fmt::Display for Orphans {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "publishing would orphan learner data; nothing was published:"
-        )?;
-        for (course, removals) in &self.courses {
-            for r in removals.iter().filter(|r| r.learners > 0) {
-                writeln!(
-                    f,
-                    "  {course}: {} `{}` was removed, {} learner(s) have data on it",
-                    r.kind.as_str(),
-                    r.id,
-                    r.learners
-                )?;
-            }
-        }
-        write!(
-            f,
-            "restore those ids in the sources (renaming a file keeps its id), or publish with --allow-orphans to archive them; archived items keep their history"
-        )
-    }
-}
+pub use crate::orphans::{Orphans, Removal};
 
 /// Publishes every course in one transaction. With errors, nothing is written and
 /// the versions being served stay as they were.
@@ -522,6 +485,8 @@ fn apply(
 
     // What search finds changes with what is served, in the same transaction.
     crate::search::index_course(c, course, version_id)?;
+    // Who authors the course is who authors the version being served.
+    crate::authoring::set_authors(c, course_id, &course.authors)?;
 
     diesel::update(courses::table.find(course_id))
         .set((
@@ -705,6 +670,46 @@ pub fn versions(
             course_versions::published_at,
         ))
         .load(c)?)
+}
+
+/// One published version, for the publish history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublishedVersion {
+    pub course_id: String,
+    pub version: i32,
+    pub published_at: NaiveDateTime,
+    /// Whether it is the version being served now.
+    pub serving: bool,
+}
+
+/// The latest `limit` versions published, of every course, newest first.
+pub fn publish_history(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<PublishedVersion>> {
+    let rows: Vec<(i32, String, i32, NaiveDateTime, Option<i32>)> = course_versions::table
+        .inner_join(courses::table.on(courses::id.eq(course_versions::course_id)))
+        .order((
+            course_versions::published_at.desc(),
+            course_versions::id.desc(),
+        ))
+        .limit(limit.max(0))
+        .select((
+            course_versions::id,
+            course_versions::course_id,
+            course_versions::version,
+            course_versions::published_at,
+            courses::current_version_id,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, course_id, version, published_at, current)| PublishedVersion {
+                course_id,
+                version,
+                published_at,
+                serving: current == Some(id),
+            },
+        )
+        .collect())
 }
 
 /// The version being served of every course that is not archived: (course id, version id).

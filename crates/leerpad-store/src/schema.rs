@@ -334,6 +334,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    job_runs (id) {
+        id -> Integer,
+        job -> Text,
+        run_key -> Text,
+        scheduled_for -> Timestamp,
+        status -> Text,
+        attempts -> Integer,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        next_attempt_at -> Nullable<Timestamp>,
+        next_due_at -> Nullable<Timestamp>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        summary -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     search_documents (id) {
         id -> Integer,
         course_id -> Text,
@@ -348,6 +367,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    course_authors (course_id, email) {
+        course_id -> Text,
+        email -> Text,
+    }
+}
+
+diesel::joinable!(course_authors -> courses (course_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(course_versions -> courses (course_id));
 diesel::joinable!(enrolments -> courses (course_id));
@@ -387,4 +414,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     calendar_feeds,
     search_documents,
+    course_authors,
+    job_runs,
 );

@@ -21,6 +21,7 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
     /// The server's URL and the database to drop.
     pg_drop: Option<(String, String)>,
+    url: String,
 }
 
 impl TestDb {
@@ -28,11 +29,13 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let path = dir.path().join("leerpad.db");
+        let url = path.to_string_lossy().into_owned();
         TestDb {
-            db: Db::open(&path.to_string_lossy()).expect("the SQLite database opens"),
+            db: Db::open(&url).expect("the SQLite database opens"),
             name: "sqlite",
             _dir: Some(dir),
             pg_drop: None,
+            url,
         }
     }
 
@@ -57,7 +60,13 @@ impl TestDb {
             name: "postgres",
             _dir: None,
             pg_drop: Some((admin_url, name)),
+            url,
         })
+    }
+
+    /// A second handle on the same database, with its own pool: another instance.
+    pub fn another_instance(&self) -> Db {
+        Db::open(&self.url).expect("the database opens again")
     }
 
     /// SQLite, and PostgreSQL too when a server is configured.

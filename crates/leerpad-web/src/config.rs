@@ -41,7 +41,12 @@ pub struct Config {
     /// Secret for signing sessions and tokens; default: generated into
     /// `<data_dir>/secret.key` at first start.
     pub secret: Option<String>,
-    /// How often `leerpad serve` looks for email nudges that are due; 0: never.
+    /// Whether `leerpad serve` runs the periodic jobs (sending email, nudges,
+    /// digests, pruning) besides serving; `false` for web instances when
+    /// `leerpad worker` runs them elsewhere.
+    pub jobs: bool,
+    /// How often the job runner looks for email nudges and weekly digests that
+    /// are due; 0: never.
     pub nudge_interval_minutes: u32,
     /// Nudges queued per run at most; the rest wait for the next run.
     pub nudge_max_per_run: u32,
@@ -135,6 +140,7 @@ impl Default for Config {
             admin_email: "admin@localhost".into(),
             accessibility_contact: None,
             secret: None,
+            jobs: true,
             nudge_interval_minutes: 15,
             nudge_max_per_run: 5_000,
             digest_weekday: "monday".into(),
@@ -410,6 +416,7 @@ impl fmt::Debug for Config {
             .field("courses_dir", &self.courses_dir)
             .field("theme_dir", &self.theme_dir)
             .field("registration", &self.registration)
+            .field("jobs", &self.jobs)
             .field("nudge_interval_minutes", &self.nudge_interval_minutes)
             .field("nudge_max_per_run", &self.nudge_max_per_run)
             .field("digest_weekday", &self.digest_weekday)

@@ -45,6 +45,15 @@ impl From<StoreError> for AppError {
 /// Seconds a client is asked to wait before trying again after a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
+impl From<leerpad_app::FlowError> for AppError {
+    fn from(e: leerpad_app::FlowError) -> Self {
+        match e {
+            leerpad_app::FlowError::Store(e) => e.into(),
+            other => AppError::Internal(format!("{:#}", anyhow::Error::from(other))),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         AppError::Internal(e.to_string())

@@ -19,8 +19,8 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest};
 
+use crate::session::SESSION_COOKIE;
 use crate::state::AppState;
-use crate::viewer::SESSION_COOKIE;
 
 /// The cookie holding the browser's write mark.
 pub const WRITE_MARK_COOKIE: &str = "lp_w";

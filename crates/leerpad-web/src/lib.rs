@@ -8,10 +8,12 @@
 
 mod clock;
 pub mod config;
+mod csrf;
 pub mod digest;
 mod error;
 mod fresh;
 mod guard;
+mod language;
 mod mail;
 pub mod metrics;
 pub mod nudges;
@@ -22,6 +24,7 @@ pub mod reports;
 mod roster;
 mod routes;
 mod security;
+mod session;
 mod state;
 mod theme;
 mod throttle;
@@ -104,6 +107,7 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(error::extractor_error))
         .wrap(from_fn(guard::guard))
         .wrap(from_fn(fresh::stamp))
+        .wrap(from_fn(page::error_pages))
         .wrap(from_fn(viewer::resolve))
         .wrap(from_fn(error::retry_after))
         .wrap(Compress::default())
@@ -114,6 +118,7 @@ pub fn app(
         .configure(routes::metrics::routes)
         .configure(routes::auth::routes)
         .configure(routes::admin::routes)
+        .configure(routes::status::routes)
         .configure(routes::api::routes)
         .configure(routes::report_api::routes)
         .configure(routes::api_tokens::routes)
@@ -127,6 +132,7 @@ pub fn app(
         .configure(routes::accessibility::routes)
         .configure(routes::calendar::routes)
         .configure(routes::search::routes)
+        .configure(routes::trainer::routes)
 }
 
 fn security_headers(config: &Config) -> DefaultHeaders {

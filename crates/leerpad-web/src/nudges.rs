@@ -21,13 +21,13 @@
 //! `deadlines`, `none`), with each enrolment's own deadline. Every nudge carries a
 //! signed one-click unsubscribe link (RFC 8058), see [`unsubscribe_token`].
 //!
-//! `leerpad serve` runs it every `nudge_interval_minutes` ([`NudgeRunner::spawn`]);
+//! `leerpad serve` and `leerpad worker` run it every `nudge_interval_minutes` (the
+//! job runner's `nudges` and `digest` jobs, `src/jobs.rs`);
 //! `leerpad nudge run [--dry-run]` runs it once. Each run ends with the coordinators'
 //! weekly digests ([`crate::digest`]), reported in [`NudgeReport::digests`].
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,7 +41,6 @@ use leerpad_store::nudges::{self as store, NewNudge, NudgeEnrolment};
 use leerpad_store::publish::{load_version, serving_versions};
 use leerpad_store::{Db, DbConnection, StoreResult};
 use serde::Serialize;
-use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::digest::{self, DigestReport, DigestRunner, DigestSchedule};
@@ -176,6 +175,15 @@ impl NudgeRunner {
     /// Then the coordinators' weekly digests that are due ([`DigestRunner::run`]),
     /// in [`NudgeReport::digests`].
     pub fn run(&self, now: NaiveDateTime, dry_run: bool) -> StoreResult<NudgeReport> {
+        let mut report = self.run_nudges(now, dry_run)?;
+        report.digests = self.digests.run(now, dry_run)?;
+        Ok(report)
+    }
+
+    /// The nudges of [`NudgeRunner::run`] without the weekly digests (the job
+    /// runner's `nudges` job; the `digest` job runs [`NudgeRunner::digests`]);
+    /// [`NudgeReport::digests`] stays empty.
+    pub fn run_nudges(&self, now: NaiveDateTime, dry_run: bool) -> StoreResult<NudgeReport> {
         let started = Instant::now();
         // Cheap after the first run: compiled templates are kept.
         let broken: HashMap<&str, String> = TEMPLATES
@@ -338,7 +346,6 @@ impl NudgeRunner {
         }
         timings.total_ms = ms(started.elapsed());
         report.timings = timings;
-        report.digests = self.digests.run(now, dry_run)?;
         Ok(report)
     }
 
@@ -431,80 +438,6 @@ impl NudgeRunner {
             // templates the link as `unsubscribe_link`.
             unsubscribe: Some(self.unsubscribe_link(e.user_id, &e.email)),
             headers: Vec::new(),
-        })
-    }
-
-    /// Runs every `interval` (the first time at once) until `shutdown` completes,
-    /// with the system clock; calls `queued` after a run that queued email (to wake
-    /// the outbox worker). Failures are logged and tried again at the next tick.
-    pub fn spawn<F>(
-        self: Arc<Self>,
-        interval: Duration,
-        queued: impl Fn() + Send + 'static,
-        shutdown: F,
-    ) -> JoinHandle<()>
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        tokio::spawn(async move {
-            tracing::info!(
-                interval_minutes = interval.as_secs() / 60,
-                "nudge runner started"
-            );
-            let mut shutdown = std::pin::pin!(shutdown);
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    biased;
-                    _ = &mut shutdown => break,
-                    _ = ticker.tick() => {}
-                }
-                let runner = self.clone();
-                let now = chrono::Utc::now().naive_utc();
-                match tokio::task::spawn_blocking(move || runner.run(now, false)).await {
-                    Ok(Ok(report)) => {
-                        let n = report.queued();
-                        let digests = report.digests.queued();
-                        if n > 0 || digests > 0 {
-                            queued();
-                        }
-                        if digests > 0 {
-                            tracing::info!(
-                                queued = digests,
-                                week = %report.digests.week.key,
-                                "weekly digests queued"
-                            );
-                        }
-                        if report.digests.failed() > 0 {
-                            tracing::error!(
-                                failed = report.digests.failed(),
-                                "some weekly digests could not be rendered"
-                            );
-                        }
-                        if n > 0 {
-                            tracing::info!(
-                                queued = n,
-                                ms = report.timings.total_ms,
-                                "nudges queued"
-                            );
-                        } else {
-                            tracing::debug!(ms = report.timings.total_ms, "no nudges due");
-                        }
-                        if report.failed() > 0 {
-                            tracing::error!(
-                                failed = report.failed(),
-                                "some nudges could not be rendered"
-                            );
-                        }
-                    }
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "nudges: the database failed; trying again at the next tick")
-                    }
-                    Err(e) => tracing::error!(error = %e, "nudges: the run did not finish"),
-                }
-            }
-            tracing::info!("nudge runner stopped");
         })
     }
 }

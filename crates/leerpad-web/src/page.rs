@@ -3,9 +3,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use minijinja::{context, Value};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,7 @@ const NOTICES: &[&str] = &[
     "declined",
     "role-changed",
     "calendar-renewed",
+    "email-retried",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the
@@ -186,6 +189,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .map(CsrfForm)
                 .map_err(|e| AppError::BadRequest(format!("the form is not valid: {e}")))
         })
+    }
+}
+
+/// An error page (from an [`AppError`]) rendered again for the person asking: in
+/// their language, with their menu. API errors (JSON) and redirects are left alone.
+/// A middleware inside `viewer::resolve`, which has found out who asks.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    Ok(rendered_for_viewer(res))
+}
+
+fn rendered_for_viewer(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let Some(err) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    else {
+        return res;
+    };
+    if matches!(err, AppError::SignInRequired { .. }) {
+        return res;
+    }
+    let (key, seconds) = err.page();
+    let status = res.status();
+    let Some(viewer) = res.request().extensions().get::<Viewer>().cloned() else {
+        return res;
+    };
+    let Some(state) = res
+        .request()
+        .app_data::<actix_web::web::Data<AppState>>()
+        .cloned()
+    else {
+        return res;
+    };
+    let ctx = serde_json::json!({ "status": status.as_u16(), "key": key, "seconds": seconds });
+    match render(&state, &viewer, res.request(), "error.html.j2", ctx) {
+        Ok(mut page) => {
+            *page.status_mut() = status;
+            if let Some(wait) = err.retry_after() {
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+            }
+            res.into_response(page).map_into_boxed_body()
+        }
+        Err(_) => res,
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::routes::auth::plausible_email;
+use leerpad_core::address::plausible_email;
 
 /// At most this many people per file.
 pub const MAX_ROWS: usize = 5_000;

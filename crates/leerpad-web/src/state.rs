@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use leerpad_app::{FlowError, FlowResult};
 use leerpad_core::Course;
+use leerpad_store::accounts::User;
 use leerpad_store::publish::{load_version, serving_versions};
 use leerpad_store::{Db, DbConnection, StoreResult};
 use minijinja::Environment;
@@ -34,10 +36,50 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Queues `template` for `user` and wakes the outbox worker; a second call
+    /// with the same `dedupe_key` does nothing. (Flows queue their email on their
+    /// own transaction instead: [`leerpad_app::Outbox`].)
+    pub async fn send_mail(
+        &self,
+        user: &User,
+        template: &str,
+        dedupe_key: &str,
+        ctx: serde_json::Value,
+    ) -> AppResult<()> {
+        let (outbox, user, template, key) = (
+            self.mail.outbox().clone(),
+            user.clone(),
+            template.to_string(),
+            dedupe_key.to_string(),
+        );
+        let now = self.clock.now();
+        self.flow(move |c| outbox.queue(c, &user, &template, &key, &ctx, now))
+            .await?;
+        self.mail.wake();
+        Ok(())
+    }
+
+    /// Forgets what a flow made stale.
+    pub fn forget(&self, stale: &leerpad_app::Stale) {
+        for &user in &stale.sessions_of {
+            self.sessions.forget(None, Some(user));
+        }
+    }
+
     /// Runs blocking database work on actix's blocking thread pool.
     pub async fn db<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.flow(move |c| f(c).map_err(FlowError::from)).await
+    }
+
+    /// Runs a flow of the application layer (`leerpad_app`) on a pooled
+    /// connection, off the async threads.
+    pub async fn flow<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> FlowResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.db.clone();

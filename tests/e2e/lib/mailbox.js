@@ -4,6 +4,9 @@
 
 import { SMTPServer } from 'smtp-server';
 
+/** Mail to this domain is refused (550). */
+export const UNDELIVERABLE = 'onbestelbaar.example';
+
 export class Mailbox {
   constructor() {
     /** @type {{to: string[], subject: string, text: string, raw: string}[]} */
@@ -14,6 +17,16 @@ export class Mailbox {
       disabledCommands: ['STARTTLS', 'AUTH'],
       authOptional: true,
       logger: false,
+      // Addresses at this domain do not exist: a permanent failure, for the
+      // administrator's status page to list.
+      onRcptTo: (address, session, callback) => {
+        if (address.address.toLowerCase().endsWith(`@${UNDELIVERABLE}`)) {
+          const err = new Error('5.1.1 no such mailbox');
+          err.responseCode = 550;
+          return callback(err);
+        }
+        callback();
+      },
       onData: (stream, session, callback) => {
         const chunks = [];
         stream.on('data', (c) => chunks.push(c));

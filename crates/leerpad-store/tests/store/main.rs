@@ -6,7 +6,10 @@
 #[allow(dead_code)]
 mod support;
 
+mod authoring;
 mod backup;
+mod jobs;
+mod keys;
 mod outbox;
 mod privacy;
 mod publish;

@@ -188,6 +188,7 @@ fn learner_data(c: &mut DbConnection, user: i32, email: &str, tag: &str, version
         ))
         .execute(c)
         .unwrap();
+    leerpad_store::calendar::renew_feed_key(c, user, &format!("feed-key-of-{tag}"), t).unwrap();
     diesel::insert_into(nudge_log::table)
         .values((
             nudge_log::user_id.eq(user),
@@ -536,6 +537,7 @@ fn the_export_holds_the_users_data_and_nobody_elses() {
             "session-id-of",
             "token-hash-of",
             "api-token-id-of",
+            "feed-key-of",
             "Body-of-email",
             "password",
             "admin@gent.example",
@@ -735,5 +737,162 @@ fn the_last_administrator_cannot_be_deleted() {
         let third = user(c, "drie@x.example", "Drie", Role::Admin, true);
         accounts::set_disabled(c, third, true, now()).unwrap();
         assert!(privacy::delete_account(c, third, now()).unwrap(), "{name}");
+    }
+}
+
+/// Where the export holds each table that references a person, and which
+/// references only name who did something to someone else's row (they become
+/// `NULL` when the account goes). The test below derives the tables from the
+/// schema's foreign keys: a new table that references users, directly or through
+/// another table, fails it until it is here, in the export and in deletion.
+const EXPORTED: &[(&str, &str)] = &[
+    ("users.id", "profile"),
+    ("memberships.user_id", "memberships"),
+    ("assigned_enrolments.user_id", "memberships.0.assigned"),
+    ("enrolments.user_id", "enrolments"),
+    ("lesson_progress.user_id", "lesson_progress"),
+    ("quiz_attempts.user_id", "quiz_attempts"),
+    ("quiz_answers.attempt_id", "quiz_attempts.0.answers"),
+    ("scenario_runs.user_id", "scenario_runs"),
+    ("reflections.user_id", "reflections"),
+    ("certificates.user_id", "certificates"),
+    ("sessions.user_id", "sessions"),
+    ("api_tokens.user_id", "api_tokens"),
+    ("login_tokens.user_id", "sign_in_links"),
+    ("nudge_log.user_id", "nudges"),
+    ("email_outbox.user_id", "emails"),
+    ("audit_log.actor_id", "audit_log"),
+    ("calendar_feeds.user_id", "calendar_feed"),
+];
+const ACTOR_ONLY: &[(&str, &str)] = &[
+    (
+        "enrolments.assigned_by",
+        "the coordinator who assigned another learner's course",
+    ),
+    (
+        "assignments.assigned_by",
+        "the coordinator who assigned a course to an organisation",
+    ),
+];
+
+/// `WHERE` condition on `table` for rows that reach `user` through `column`,
+/// following the schema's foreign keys down to `users`.
+fn reaches(
+    fks: &std::collections::BTreeSet<crate::keys::ForeignKey>,
+    table: &str,
+    column: &str,
+    user: i32,
+) -> String {
+    if table == "users" && column == "id" {
+        return format!("id = {user}");
+    }
+    let (_, _, target, target_cols, _) = fks
+        .iter()
+        .find(|(t, cols, ..)| t == table && cols.len() == 1 && cols[0] == column)
+        .unwrap_or_else(|| panic!("{table}.{column} is not a foreign key"));
+    let inner = if target == "users" {
+        format!("{} = {user}", target_cols[0])
+    } else {
+        let (_, next) = personal_references(fks)
+            .into_iter()
+            .find(|(t, _)| t == target)
+            .unwrap_or_else(|| panic!("{target} does not reference a person"));
+        reaches(fks, target, &next, user)
+    };
+    format!(
+        "{column} IN (SELECT {} FROM {target} WHERE {inner})",
+        target_cols[0]
+    )
+}
+
+/// Every `(table, column)` whose foreign key leads to a row of `users`, directly
+/// or through tables that do (one column per table beyond `users` itself).
+fn personal_references(
+    fks: &std::collections::BTreeSet<crate::keys::ForeignKey>,
+) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = vec![("users".into(), "id".into())];
+    loop {
+        let before = found.len();
+        for (table, cols, target, ..) in fks {
+            let reaches_person = found.iter().any(|(t, _)| t == target);
+            let known = found.iter().any(|(t, c)| t == table && c == &cols[0]);
+            // Only the first path to a person counts for tables reached twice.
+            let table_known = target != "users" && found.iter().any(|(t, _)| t == table);
+            if cols.len() == 1 && reaches_person && !known && !table_known {
+                found.push((table.clone(), cols[0].clone()));
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
+}
+
+fn count_where(c: &mut DbConnection, table: &str, condition: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
+    let row: N = match c {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).get_result(c).unwrap(),
+        DbConnection::Pg(c) => diesel::sql_query(sql).get_result(c).unwrap(),
+    };
+    row.n
+}
+
+#[test]
+fn every_table_about_a_person_is_in_the_export_and_goes_with_the_account() {
+    for t in backends() {
+        let w = world(&t.db);
+        let name = t.name;
+        let mut c = t.db.conn().unwrap();
+        let c = &mut *c;
+        let fks = crate::keys::foreign_keys(c);
+        let personal = personal_references(&fks);
+        assert!(personal.len() > 10, "{name}: found only {personal:?}");
+        let export = privacy::export_at(c, w.an, now()).unwrap().unwrap();
+        for (table, column) in &personal {
+            let key = format!("{table}.{column}");
+            let exported = EXPORTED.iter().find(|(k, _)| *k == key);
+            let actor = ACTOR_ONLY.iter().any(|(k, _)| *k == key);
+            assert!(
+                exported.is_some() || actor,
+                "{name}: `{key}` references a person but is neither in the data download \
+                 (privacy::export, and EXPORTED here) nor an actor-only reference"
+            );
+            let condition = reaches(&fks, table, column, w.an);
+            assert!(
+                count_where(c, table, &condition) > 0,
+                "{name}: the test's learner has no row in `{table}`: give them one in \
+                 `learner_data` so the export and deletion of it are checked"
+            );
+            if let Some((_, path)) = exported {
+                let value = field(&export, path);
+                assert!(
+                    value.as_array().is_some_and(|a| !a.is_empty())
+                        || value.as_object().is_some_and(|o| !o.is_empty()),
+                    "{name}: `{key}` has rows for the learner but the export's `{path}` is empty"
+                );
+            }
+        }
+        for (key, _) in EXPORTED.iter().chain(ACTOR_ONLY) {
+            let (table, column) = key.split_once('.').unwrap();
+            assert!(
+                personal.iter().any(|(t, c)| t == table && c == column),
+                "{name}: `{key}` is listed here but the schema has no such reference to a person"
+            );
+        }
+
+        assert!(privacy::delete_account(c, w.an, now()).unwrap(), "{name}");
+        for (table, column) in &personal {
+            let condition = reaches(&fks, table, column, w.an);
+            assert_eq!(
+                count_where(c, table, &condition),
+                0,
+                "{name}: `{table}` still reaches the deleted account through `{column}`"
+            );
+        }
     }
 }

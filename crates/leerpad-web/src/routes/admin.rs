@@ -9,10 +9,11 @@ use serde_json::json;
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm};
-use crate::routes::auth::{new_token, plausible_email, INVITE_DAYS};
+use crate::routes::auth::{new_token, INVITE_DAYS};
 use crate::security::token_hash;
 use crate::state::AppState;
 use crate::viewer::{Admin, SignedIn};
+use leerpad_core::address::plausible_email;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(users)
@@ -232,9 +233,7 @@ async fn invite(
         "coordinator": role == Role::Coordinator, "email": user.email, "link": link,
     });
     state
-        .mail
-        .send(
-            &state,
+        .send_mail(
             &user,
             "invitation",
             &format!("invite:{}", token_hash(&token)),

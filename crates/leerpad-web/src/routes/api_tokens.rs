@@ -1,4 +1,5 @@
-//! API tokens, for coordinators who fetch reports from a script or a BI tool: made
+//! API tokens, for coordinators who fetch reports from a script or a BI tool (and
+//! trainers who fetch their courses' figures): made
 //! and revoked on `/me/api-tokens`. A token is a signed JWT shown once; the server
 //! keeps only its id, so it can be listed and revoked.
 
@@ -23,10 +24,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// How long a new token may be valid, in days: the choices offered.
 const VALIDITY_DAYS: [i64; 3] = [30, 90, 365];
 
-/// Tokens are for people who can see reports: coordinators and administrators.
+/// Tokens are for people who can see reports: coordinators, trainers (their
+/// courses' figures) and administrators.
 fn may_have_tokens(user: &User) -> AppResult<()> {
     match user.role() {
-        Role::Coordinator | Role::Admin => Ok(()),
+        Role::Coordinator | Role::Trainer | Role::Admin => Ok(()),
         _ => Err(AppError::NotFound),
     }
 }

@@ -14,31 +14,35 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
+use leerpad_core::address::plausible_email;
 use leerpad_core::Role;
 use leerpad_store::accounts::{
-    self, check_token, consume_token, create_session, create_token, create_token_for,
-    prove_address, revoke_all_sessions, revoke_session, set_password, set_profile, user_by_email,
-    void_tokens_for, NewUser, PendingRegistration, TokenProblem, TokenPurpose, User,
+    self, check_token, consume_token, create_session, create_token_for, prove_address,
+    revoke_all_sessions, revoke_session, set_password, set_profile, user_by_email, void_tokens_for,
+    NewUser, PendingRegistration, TokenProblem, TokenPurpose, User,
 };
 use leerpad_store::StoreResult;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::Registration;
+use crate::csrf::csrf_cookie;
 use crate::error::{urlencode, AppError, AppResult};
+use crate::language::LANG_COOKIE;
 use crate::page::{render, safe_next, see_other, CsrfForm, NoFields};
 use crate::security::{
     dummy_password_hash, hash_password, new_password_problem, random_token, token_hash,
     verify_password, SessionClaims, MAX_PASSWORD_BYTES,
 };
+use crate::session::{removal_cookie, session_cookie};
 use crate::state::AppState;
 use crate::throttle::{self, Failures};
-use crate::viewer::{csrf_cookie, removal_cookie, session_cookie, Viewer, LANG_COOKIE};
+use crate::viewer::Viewer;
 
 pub const MAGIC_LINK_MINUTES: i64 = 15;
 const VERIFY_HOURS: i64 = 48;
 const RESET_MINUTES: i64 = 60;
-pub const INVITE_DAYS: i64 = 14;
+pub use leerpad_app::members::INVITE_DAYS;
 
 /// Sign-in tries per client per window, whatever the accounts.
 const SIGN_IN_PER_CLIENT: i32 = 100;
@@ -511,9 +515,7 @@ async fn request_reset(
         );
         let ctx = json!({ "name": user.display_name, "link": link, "minutes": RESET_MINUTES });
         state
-            .mail
-            .send(
-                &state,
+            .send_mail(
                 &user,
                 "password-reset",
                 &format!("reset:{}", token_hash(&token)),
@@ -810,13 +812,10 @@ pub async fn new_token(
     purpose: TokenPurpose,
     valid: Duration,
 ) -> AppResult<String> {
-    let token = random_token(32);
-    let hash = token_hash(&token);
     let now = state.clock.now();
     state
-        .db(move |c| create_token(c, &hash, user_id, purpose, now, now + valid))
-        .await?;
-    Ok(token)
+        .db(move |c| leerpad_app::tokens::issue(c, user_id, purpose, valid, now))
+        .await
 }
 
 /// Sends a sign-in link to `user`, which leads to `next` after signing in.
@@ -834,9 +833,7 @@ async fn send_magic_link(state: &AppState, user: &User, next: Option<&str>) -> A
     }
     let ctx = json!({ "name": user.display_name, "link": link, "minutes": MAGIC_LINK_MINUTES });
     state
-        .mail
-        .send(
-            state,
+        .send_mail(
             user,
             "magic-link",
             &format!("magic-link:{}", token_hash(&token)),
@@ -872,9 +869,7 @@ async fn send_verification(
     let link = format!("{}/auth/verify?token={token}", state.config.base_url());
     let ctx = json!({ "name": registration.display_name, "link": link });
     state
-        .mail
-        .send(
-            state,
+        .send_mail(
             user,
             "verify-email",
             &format!("verify:{}", token_hash(&token)),
@@ -935,20 +930,4 @@ fn render_status(
     let mut res = render(state, viewer, req, template, ctx)?;
     *res.status_mut() = actix_web::http::StatusCode::from_u16(status).expect("valid status");
     Ok(res)
-}
-
-/// A light check: something@something.something, no spaces, sane length.
-pub fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-        && !domain.contains('@')
 }

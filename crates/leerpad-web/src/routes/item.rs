@@ -23,6 +23,7 @@ const MAX_REFLECTION: usize = 20_000;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(item_page)
+        .service(figure_page)
         .service(mark_done)
         .service(save_reflection)
         .service(start_attempt)
@@ -53,6 +54,62 @@ fn neighbours(served: &Served, index: usize) -> (Option<Value>, Option<Value>) {
             .map(|i| link(i)),
         items.get(index + 1).map(|i| link(i)),
     )
+}
+
+/// A lesson's `n`th image at its full size, for phones, where a diagram in the
+/// column is too small to read ([`leerpad_core::urls::figure`]). Who may see the
+/// lesson may see it: listed courses to everyone signed in, hidden ones to those
+/// enrolled.
+#[get("/courses/{course}/{item}/figures/{n}")]
+async fn figure_page(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+    path: web::Path<(String, String, usize)>,
+) -> AppResult<HttpResponse> {
+    let (course_id, item_id, n) = path.into_inner();
+    let served = state.courses.current(&state, &course_id).await?;
+    if served.course.visibility == leerpad_core::Visibility::Hidden {
+        let (uid, cid) = (who.user.id, course_id.clone());
+        state
+            .db(move |c| learning::enrolment(c, uid, &cid))
+            .await?
+            .ok_or(AppError::NotFound)?;
+    }
+    let (_, item) = find_item(&served, &item_id)?;
+    let ItemBody::Lesson(lesson) = &item.body else {
+        return Err(AppError::NotFound);
+    };
+    let href = leerpad_core::urls::figure(&served.course.id, &item.id, n);
+    let (src, alt) = lesson
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            LessonBlock::Html { html } => figure_in(html, &href),
+            LessonBlock::Reflection(_) => None,
+        })
+        .ok_or(AppError::NotFound)?;
+    let ctx = json!({
+        "course": course_card(&served.course),
+        "item": { "id": item.id, "title": item.title },
+        "figure": { "n": n, "src": src, "alt": alt },
+    });
+    render(&state, &who.viewer, &req, "figure.html.j2", ctx)
+}
+
+/// The image the compiler wrapped in the link to `href`: its `src` and `alt`, as
+/// the sanitiser wrote them (attribute values, already escaped).
+fn figure_in<'h>(html: &'h str, href: &str) -> Option<(&'h str, &'h str)> {
+    let link = html.find(&format!("href=\"{href}\""))?;
+    let rest = &html[link..];
+    let img = &rest[rest.find("<img ")?..];
+    let tag = &img[..img.find('>')?];
+    let attribute = |name: &str| {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(&tag[start..start + len])
+    };
+    Some((attribute("src")?, attribute("alt").unwrap_or("")))
 }
 
 #[get("/courses/{course}/{item}")]

@@ -4,23 +4,20 @@
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Duration;
 use futures_util::StreamExt;
+pub use leerpad_app::members::{self, Invited, Invitee};
+use leerpad_app::Coordinating;
+use leerpad_app::Refusal;
 use leerpad_core::report::scores_in_order;
-use leerpad_core::Role;
-use leerpad_store::accounts::{self, NewUser, TokenPurpose, User};
-use leerpad_store::db::write_transaction;
-use leerpad_store::organisations::{self, Joining, MemberRole, Organisation};
-use leerpad_store::{reports, StoreResult};
+use leerpad_store::organisations::{self, MemberRole, Organisation};
+use leerpad_store::reports;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
 use crate::roster::{self, RosterRow};
-use crate::routes::auth::{new_token, plausible_email, INVITE_DAYS};
-use crate::routes::organisations::{coordinated, new_deadline};
-use crate::security::token_hash;
+use crate::routes::organisations::{coordinated, coordinating, new_deadline};
 use crate::state::AppState;
 use crate::viewer::{SignedIn, Viewer};
 
@@ -39,179 +36,27 @@ const PER_PAGE: i64 = 100;
 /// The largest CSV file accepted.
 const MAX_UPLOAD: usize = 1024 * 1024;
 
-/// Someone to add to an organisation.
-pub struct Invitee {
-    pub email: String,
-    pub name: String,
-    pub group: Option<String>,
-    pub role: MemberRole,
-}
-
-/// Why someone cannot be invited: a text key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InviteProblem(pub &'static str);
-
-impl std::fmt::Display for InviteProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-/// What inviting someone did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Invited {
-    /// A new account, invited by email.
-    NewAccount,
-    /// An account that was never activated, now a member: invited (again) by email.
-    Reinvited,
-    /// An existing account, asked to join: a member once they accept.
-    AskedToJoin,
-    /// Already a member (moved to the group given, if any).
-    AlreadyMember,
-}
-
-impl Invited {
-    pub fn key(self) -> &'static str {
-        match self {
-            Invited::NewAccount => "import.result-invited",
-            Invited::Reinvited => "import.result-reinvited",
-            Invited::AskedToJoin => "import.result-asked",
-            Invited::AlreadyMember => "import.result-member",
-        }
-    }
-}
-
-/// Adds someone to the organisation (creating their account if they have none),
-/// puts them in their group (created if new), enrols them in the organisation's
-/// and the group's assigned courses, and sends an invitation to accounts that
-/// were never activated. Someone with an account of their own is asked to join
-/// instead, and is a member only once they accept. Inviting someone again changes
-/// nothing but their group.
+/// Invites someone as `by` ([`members::invite`]), then forgets the sessions it
+/// changed and wakes the outbox worker for its email.
 pub async fn invite_member(
     state: &AppState,
-    inviter: &User,
-    org: &Organisation,
+    by: &Coordinating,
     who: Invitee,
-) -> AppResult<Result<Invited, InviteProblem>> {
-    let email = accounts::normalise_email(&who.email);
-    let name = who.name.trim().to_string();
-    if !plausible_email(&email) {
-        return Ok(Err(InviteProblem("import.bad-email")));
-    }
-    if name.is_empty() || name.chars().count() > 100 {
-        return Ok(Err(InviteProblem("import.missing-name")));
-    }
-    let group = who
-        .group
-        .map(|g| g.trim().to_string())
-        .filter(|g| !g.is_empty());
-    if group.as_ref().is_some_and(|g| g.chars().count() > 80) {
-        return Ok(Err(InviteProblem("import.long-group")));
-    }
-    let (now, org_id, by, role) = (state.clock.now(), org.id, inviter.id, who.role);
-    let lang = inviter.language.clone();
-    let (user, outcome) = state
-        .db(move |c| {
-            write_transaction(c, |c| -> StoreResult<(User, Invited)> {
-                let new = NewUser {
-                    email: &email,
-                    display_name: &name,
-                    password_hash: None,
-                    role: Role::Learner,
-                    language: &lang,
-                    verified: false,
-                };
-                let (user, created) = match accounts::create_user(c, &new, now)? {
-                    Some(u) => (u, true),
-                    None => (
-                        accounts::user_by_email(c, &email)?.ok_or_else(|| {
-                            leerpad_store::StoreError::Invalid("account vanished".into())
-                        })?,
-                        false,
-                    ),
-                };
-                // An account its owner uses (the address is proven) has a history of
-                // its own: the owner decides whether this organisation may see it.
-                let joining = if user.email_verified_at.is_some() {
-                    Joining::AsksConsent
-                } else {
-                    Joining::AtOnce
-                };
-                if role == MemberRole::Coordinator
-                    && user.role() == Role::Learner
-                    && joining == Joining::AtOnce
-                {
-                    accounts::set_role(c, user.id, Role::Coordinator)?;
-                }
-                let group_id = match &group {
-                    Some(g) => Some(organisations::group_named(c, org_id, g, now)?.id),
-                    None => None,
-                };
-                let joined = organisations::join(
-                    c,
-                    org_id,
-                    user.id,
-                    role,
-                    group_id,
-                    joining,
-                    Some(by),
-                    now,
-                )?;
-                let outcome = match (created, joined, joining) {
-                    (true, _, _) => Invited::NewAccount,
-                    (false, true, Joining::AtOnce) => Invited::Reinvited,
-                    (false, true, Joining::AsksConsent) => Invited::AskedToJoin,
-                    (false, false, _) => Invited::AlreadyMember,
-                };
-                Ok((user, outcome))
-            })
-        })
+) -> AppResult<Result<Invited, Refusal>> {
+    let (outbox, base_url, by, now) = (
+        state.mail.outbox().clone(),
+        state.config.base_url().to_string(),
+        by.clone(),
+        state.clock.now(),
+    );
+    let done = state
+        .flow(move |c| members::invite(c, &outbox, &base_url, &by, &who, now))
         .await?;
-    if matches!(outcome, Invited::NewAccount | Invited::Reinvited) {
-        let token = new_token(
-            state,
-            user.id,
-            TokenPurpose::Invite,
-            Duration::days(INVITE_DAYS),
-        )
-        .await?;
-        let link = format!("{}/auth/invite?token={token}", state.config.base_url());
-        let ctx = json!({
-            "name": user.display_name, "inviter": inviter.display_name, "organisation": org.name,
-            "coordinator": role == MemberRole::Coordinator, "email": user.email, "link": link,
-        });
-        state
-            .mail
-            .send(
-                state,
-                &user,
-                "invitation",
-                &format!("invite:{}", token_hash(&token)),
-                ctx,
-            )
-            .await?;
-    } else if outcome == Invited::AskedToJoin {
-        // Someone with an account of their own is asked, and told who asks, which
-        // role and what the organisation would see.
-        let link = format!("{}/me/organisations", state.config.base_url());
-        let ctx = json!({
-            "name": user.display_name, "inviter": inviter.display_name,
-            "organisation": org.name, "coordinator": role == MemberRole::Coordinator,
-            "email": user.email, "link": link,
-        });
-        let key = format!(
-            "join-request:{}:{}:{}",
-            org.id,
-            user.id,
-            now.and_utc().timestamp()
-        );
-        state
-            .mail
-            .send(state, &user, "join-request", &key, ctx)
-            .await?;
-    }
-    state.sessions.forget(None, Some(user.id));
-    Ok(Ok(outcome))
+    Ok(done.map(|(outcome, stale)| {
+        state.forget(&stale);
+        state.mail.wake();
+        outcome
+    }))
 }
 
 #[derive(Deserialize)]
@@ -277,7 +122,8 @@ async fn invite(
     path: web::Path<String>,
     form: CsrfForm<InviteForm>,
 ) -> AppResult<HttpResponse> {
-    let org = coordinated(&state, &who.user, &path).await?;
+    let by = coordinating(&state, &who.user, &path).await?;
+    let org = by.organisation();
     let f = form.0;
     let role = if f.role == "coordinator" {
         MemberRole::Coordinator
@@ -290,7 +136,7 @@ async fn invite(
         group: Some(f.group.clone()),
         role,
     };
-    match invite_member(&state, &who.user, &org, invitee).await? {
+    match invite_member(&state, &by, invitee).await? {
         Ok(outcome) => Ok(see_other(format!(
             "/organisations/{}/members?notice={}",
             org.slug,
@@ -301,8 +147,8 @@ async fn invite(
             }
         ))),
         Err(problem) => {
-            let mut ctx = members_context(&state, &org, 0).await?;
-            ctx["error"] = json!(problem.0);
+            let mut ctx = members_context(&state, org, 0).await?;
+            ctx["error"] = json!(problem.key());
             ctx["form"] =
                 json!({ "email": f.email, "name": f.name, "group": f.group, "role": f.role });
             let mut resp = render(&state, &who.viewer, &req, "members.html.j2", ctx)?;
@@ -354,7 +200,8 @@ async fn import(
     path: web::Path<String>,
     form: Multipart,
 ) -> AppResult<HttpResponse> {
-    let org = coordinated(&state, &who.user, &path).await?;
+    let by = coordinating(&state, &who.user, &path).await?;
+    let org = by.organisation();
     let upload = read_upload(&who.viewer, &state, form).await?;
     let org_json = json!({ "slug": org.slug, "name": org.name });
     let fail = |ctx: Value| -> AppResult<HttpResponse> {
@@ -397,9 +244,9 @@ async fn import(
             group,
             role: MemberRole::Member,
         };
-        let key = match invite_member(&state, &who.user, &org, invitee).await? {
+        let key = match invite_member(&state, &by, invitee).await? {
             Ok(outcome) => outcome.key(),
-            Err(problem) => problem.0,
+            Err(problem) => problem.key(),
         };
         results.push(json!({ "line": line, "email": email, "key": key }));
     }

@@ -17,4 +17,6 @@ pub mod organisations;
 pub mod privacy;
 pub mod report_api;
 pub mod search;
+pub mod status;
 pub mod support;
+pub mod trainer;

@@ -10,16 +10,17 @@ use chrono::{NaiveDate, NaiveDateTime};
 use leerpad_core::report::{DateField, ReportQuery, SortColumn, Status};
 use leerpad_core::Role;
 use leerpad_store::accounts::User;
-use leerpad_store::organisations::{self, MemberRole, Organisation};
+use leerpad_store::organisations::{self, Organisation};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm, NoFields};
 use crate::reports::{self, ExportFormat};
-use crate::routes::members::{invite_member, Invitee};
 use crate::state::AppState;
 use crate::viewer::{Admin, SignedIn};
+use leerpad_app::organisations::{self as org_flows, NewOrganisation};
+use leerpad_app::{Administering, Caller, Coordinating};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -37,18 +38,18 @@ const PAGE_ROWS: u64 = 50;
 /// The organisation with this slug, if `user` may coordinate it (its coordinators
 /// and administrators); otherwise "not found".
 pub async fn coordinated(state: &AppState, user: &User, slug: &str) -> AppResult<Organisation> {
-    let (uid, admin, slug) = (user.id, user.role() == Role::Admin, slug.to_string());
+    Ok(coordinating(state, user, slug)
+        .await?
+        .organisation()
+        .clone())
+}
+
+/// The proof that `user` coordinates the organisation `slug`, which flows acting
+/// on it take; "not found" for everyone else.
+pub async fn coordinating(state: &AppState, user: &User, slug: &str) -> AppResult<Coordinating> {
+    let (caller, slug) = (Caller::new(user.clone()), slug.to_string());
     state
-        .db(move |c| {
-            let Some(org) = organisations::by_slug(c, &slug)? else {
-                return Ok(None);
-            };
-            if admin || organisations::role_in(c, org.id, uid)? == Some(MemberRole::Coordinator) {
-                Ok(Some(org))
-            } else {
-                Ok(None)
-            }
-        })
+        .db(move |c| Coordinating::check(c, &caller, &slug))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -112,23 +113,34 @@ async fn create(
     form: CsrfForm<CreateForm>,
 ) -> AppResult<HttpResponse> {
     let f = form.0;
-    let (name, slug, now) = (
-        f.name.trim().to_string(),
-        f.slug.trim().to_lowercase(),
+    let new = NewOrganisation {
+        name: f.name,
+        slug: f.slug,
+        coordinator_name: f.coordinator_name,
+        coordinator_email: f.coordinator_email,
+    };
+    let admin_proof =
+        Administering::check(&Caller::new(admin.0.user.clone())).ok_or(AppError::Forbidden)?;
+    let (outbox, base_url, now) = (
+        state.mail.outbox().clone(),
+        state.config.base_url().to_string(),
         state.clock.now(),
     );
     let created = {
-        let (name, slug) = (name.clone(), slug.clone());
+        let new = new.clone();
         state
-            .db(move |c| match organisations::create(c, &slug, &name, now) {
-                Ok(org) => Ok(org.ok_or("org.slug-taken")),
-                Err(leerpad_store::StoreError::Invalid(_)) => Ok(Err("org.invalid")),
-                Err(e) => Err(e),
-            })
+            .flow(move |c| org_flows::create(c, &outbox, &base_url, &admin_proof, &new, now))
             .await?
     };
-    let org = match created {
-        Ok(org) => org,
+    match created {
+        Ok((org, stale)) => {
+            state.forget(&stale);
+            state.mail.wake();
+            Ok(see_other(format!(
+                "/organisations/{}?notice=organisation-created",
+                org.slug
+            )))
+        }
         Err(error) => {
             let orgs = visible_organisations(&state, &admin.0.user).await?;
             let rows: Vec<Value> = orgs
@@ -140,25 +152,12 @@ async fn create(
                 &admin.0.viewer,
                 &req,
                 "organisations.html.j2",
-                json!({ "organisations": rows, "can_create": true, "error": error, "form": { "name": name, "slug": slug, "coordinator_name": f.coordinator_name, "coordinator_email": f.coordinator_email } }),
+                json!({ "organisations": rows, "can_create": true, "error": error.key(), "form": { "name": new.name, "slug": new.slug, "coordinator_name": new.coordinator_name, "coordinator_email": new.coordinator_email } }),
             )?;
             *resp.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(resp);
+            Ok(resp)
         }
-    };
-    let invitee = Invitee {
-        email: f.coordinator_email,
-        name: f.coordinator_name,
-        group: None,
-        role: MemberRole::Coordinator,
-    };
-    invite_member(&state, &admin.0.user, &org, invitee)
-        .await?
-        .map_err(|problem| AppError::BadRequest(problem.to_string()))?;
-    Ok(see_other(format!(
-        "/organisations/{}?notice=organisation-created",
-        org.slug
-    )))
+    }
 }
 
 /// The report query in a request's URL; a bad parameter is a 400 naming it.

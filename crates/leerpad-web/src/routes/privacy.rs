@@ -17,9 +17,10 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::page::{render, see_other, CsrfForm};
 use crate::security::verify_password;
+use crate::session::removal_cookie;
 use crate::state::AppState;
 use crate::throttle::{self, Failures};
-use crate::viewer::{removal_cookie, SignedIn, Viewer};
+use crate::viewer::{SignedIn, Viewer};
 
 /// Wrong passwords when confirming: five, then waits that double up to five
 /// minutes (see `throttle`).

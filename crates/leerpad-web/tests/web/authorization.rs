@@ -57,9 +57,13 @@ enum Caller {
     CaToken,
     /// An administrator.
     Admin,
+    /// A trainer in no organisation whose address is among showcase's `authors`.
+    /// Rows give this caller's outcome only where it differs from L0's (the trainer
+    /// pages, API tokens): elsewhere a trainer is a learner like L0.
+    Trainer,
 }
 
-const CALLERS: [Caller; 9] = [
+const CALLERS: [Caller; 10] = [
     Caller::Anonymous,
     Caller::L0,
     Caller::La1,
@@ -69,6 +73,7 @@ const CALLERS: [Caller; 9] = [
     Caller::Ca,
     Caller::CaToken,
     Caller::Admin,
+    Caller::Trainer,
 ];
 
 // --- expected outcomes ---
@@ -137,7 +142,7 @@ const TO_ANTW: E = E::RedirectTo("/organisations/antwerpen");
 // --- the route table ---
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum M {
+pub(crate) enum M {
     Get,
     Post,
 }
@@ -172,8 +177,10 @@ struct Row {
     /// The concrete request; `$name`s are filled in from the fixture (see `vars`).
     path: &'static str,
     body: Body,
-    /// One outcome per caller, in the order of [`CALLERS`].
+    /// One outcome per caller, in the order of [`CALLERS`], but the trainer's.
     expect: [E; 9],
+    /// The trainer's outcome, when it is not L0's.
+    trainer: Option<E>,
     /// The path itself carries the authority (a certificate code, a signed
     /// unsubscribe token): an allowed answer may show its holder.
     credential: bool,
@@ -189,6 +196,7 @@ fn get(route: &'static str, path: &'static str, expect: [E; 9]) -> Row {
         path,
         body: Body::None,
         expect,
+        trainer: None,
         credential: false,
         prepare: Prepare::None,
         check: None,
@@ -218,6 +226,20 @@ impl Row {
         self.check = Some(c);
         self
     }
+
+    /// What the trainer (the last caller) gets, when it is not what L0 gets.
+    fn trainer(mut self, e: E) -> Row {
+        self.trainer = Some(e);
+        self
+    }
+
+    /// What caller `i` of [`CALLERS`] gets.
+    fn outcome(&self, i: usize) -> E {
+        match self.expect.get(i) {
+            Some(e) => *e,
+            None => self.trainer.unwrap_or(self.expect[1]),
+        }
+    }
 }
 
 const NO_FIELDS: Body = Body::Form(&[]);
@@ -230,7 +252,7 @@ const METRICS_TOKEN: &str = "prometheus-scrapes-with-this";
 /// `$assignment` A's assignment; `$token` an API token of CA's; `$attempt` LA1's
 /// quiz attempt (questions `$q1`, `$q2`); `$run` LA1's latest scenario run; `$code`
 /// LA1's certificate; `$unsubscribe` LA1's signed unsubscribe token; `$me` and
-/// `$name` the caller's label and display name.
+/// `$name` the caller's label and display name; `$failed` an email that failed.
 #[rustfmt::skip]
 fn routes() -> Vec<Row> {
     vec![
@@ -301,6 +323,10 @@ fn routes() -> Vec<Row> {
         get("/courses/{course}/{item}", "/courses/showcase/welkom",         [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
         get("/courses/{course}/{item}", "/courses/showcase/kort-antwoord",  [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
         get("/courses/{course}/{item}", "/courses/showcase/verhit-debat",   [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
+        get("/courses/{course}/{item}/figures/{n}", "/courses/showcase/welkom/figures/1",
+                                                                            [SI, NF, OK, OK, OK, SI, NF, SI, NF]),
+        get("/courses/{course}/{item}/figures/{n}", "/courses/showcase/welkom/figures/2",
+                                                                            [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
         post("/courses/{course}/{item}/done", "/courses/showcase/welkom/done", NO_FIELDS,
                                                                             [SI, NF, RE, RE, RE, SI, NF, SI, NF]),
         post("/courses/{course}/{item}/reflections/{reflection}", "/courses/showcase/welkom/reflections/eerste-gedachte",
@@ -348,7 +374,7 @@ fn routes() -> Vec<Row> {
         get("/api/v1/organisations/{slug}/report", "/api/v1/organisations/nergens/report",
                                                                             [UA, NF, NF, NF, NF, NF, NF, NF, NF]),
 
-        // --- API tokens: coordinators and administrators, each only their own ---
+        // --- API tokens: coordinators, trainers and administrators, each only their own ---
         // --- a learner's organisations and requests to join: only their own ---
         get("/me/organisations", "/me/organisations",                       [SI, OK, OK, OK, OK, SI, OK, SI, OK]),
         post("/me/organisations/{slug}/accept", "/me/organisations/gent/accept", NO_FIELDS,
@@ -356,9 +382,9 @@ fn routes() -> Vec<Row> {
         post("/me/organisations/{slug}/decline", "/me/organisations/gent/decline", NO_FIELDS,
                                                                             [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
 
-        get("/me/api-tokens", "/me/api-tokens",                             [SI, NF, NF, NF, OK, SI, OK, SI, OK]),
+        get("/me/api-tokens", "/me/api-tokens",                             [SI, NF, NF, NF, OK, SI, OK, SI, OK]).trainer(OK),
         post("/me/api-tokens", "/me/api-tokens", Body::Form(&[("name", "matrix-$me"), ("days", "30")]),
-                                                                            [SI, NF, NF, NF, OK, SI, OK, SI, OK]),
+                                                                            [SI, NF, NF, NF, OK, SI, OK, SI, OK]).trainer(OK),
         post("/me/api-tokens/{id}/revoke", "/me/api-tokens/$token/revoke", NO_FIELDS,
                                                                             [SI, NF, NF, NF, NF, SI, RE, SI, NF]),
 
@@ -433,11 +459,24 @@ fn routes() -> Vec<Row> {
         post("/organisations/{slug}/members/{user}/remove", "/organisations/antwerpen/members/$la1/remove", NO_FIELDS,
                                                                             [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
 
+        // --- trainers: the courses they author (all for administrators); 404 for anyone else ---
+        get("/trainer", "/trainer",                                         [SI, NF, NF, NF, NF, SI, NF, SI, OK]).trainer(OK).check(shows_showcase),
+        get("/trainer/{course}", "/trainer/showcase",                       [SI, NF, NF, NF, NF, SI, NF, SI, OK]).trainer(OK).check(shows_showcase),
+        get("/trainer/{course}", "/trainer/nergens",                        [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+        get("/api/v1/trainer/courses", "/api/v1/trainer/courses",           [UA, NF, NF, NF, NF, NF, NF, NF, OK]).trainer(OK).check(shows_showcase),
+        get("/api/v1/trainer/courses/{course}", "/api/v1/trainer/courses/showcase",
+                                                                            [UA, NF, NF, NF, NF, NF, NF, NF, OK]).trainer(OK).check(shows_showcase),
+        get("/api/v1/trainer/courses/{course}", "/api/v1/trainer/courses/nergens",
+                                                                            [UA, NF, NF, NF, NF, NF, NF, NF, NF]),
+
         // --- administration ---
         get("/admin/users", "/admin/users",                                 [SI, FB, FB, FB, FB, SI, FB, SI, OK]),
         post("/admin/users/{id}/disabled", "/admin/users/$la2/disabled", Body::Form(&[("disabled", "1")]),
                                                                             [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
         post("/admin/users/{id}/role", "/admin/users/$la2/role", Body::Form(&[("role", "learner")]),
+                                                                            [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
+        get("/admin/status", "/admin/status",                               [SI, FB, FB, FB, FB, SI, FB, SI, OK]),
+        post("/admin/outbox/{id}/retry", "/admin/outbox/$failed/retry", NO_FIELDS,
                                                                             [SI, FB, FB, FB, FB, SI, FB, SI, RE]),
         post("/admin/invitations", "/admin/invitations",
             Body::Form(&[("email", "uitgenodigd@example.org"), ("name", "Uitgenodigd"), ("role", "coordinator")]),
@@ -550,6 +589,15 @@ fn search_keeps_hidden_courses_hidden(_: &Fixture, who: &Who, page: &Page) -> Re
 
 /// A's reports and member pages do show LA1 to those allowed (so the leak checks
 /// elsewhere are not vacuous).
+/// A trainer's page or answer lists showcase, with its enrolments counted.
+fn shows_showcase(_: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
+    if page.body.contains("Alles wat het cursusformaat kan") {
+        Ok(())
+    } else {
+        Err("showcase missing from the trainer's courses".into())
+    }
+}
+
 fn shows_la1(f: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
     if page.body.contains(LA1_EMAIL) && page.body.contains(&f.la1.to_string()) {
         Ok(())
@@ -560,6 +608,8 @@ fn shows_la1(f: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
 
 // --- the people and their secrets ---
 
+/// One of the `authors` in showcase's course.yaml.
+const TRAINER_EMAIL: &str = "tessa.trainer@example.org";
 const LA1_NAME: &str = "Lotte Aalst";
 const LA1_EMAIL: &str = "lotte@gent.be";
 const LA2_NAME: &str = "Pieter Tweede";
@@ -596,7 +646,7 @@ fn forbidden_for(caller: Caller) -> Vec<&'static str> {
     let b: Vec<&str> = B_LEARNERS.to_vec();
     let mut out = Vec::new();
     match caller {
-        Caller::Anonymous | Caller::L0 => {
+        Caller::Anonymous | Caller::L0 | Caller::Trainer => {
             out.extend(&a);
             out.extend(&b);
             out.extend([CA_TOKENS, CB_TOKENS]);
@@ -670,6 +720,8 @@ struct Fixture {
     unsubscribe: String,
     /// LA1's calendar feed token (from the address on LA1's calendar page).
     calendar: String,
+    /// An email that failed, for the status page's retry.
+    failed_email: i32,
 }
 
 fn now() -> NaiveDateTime {
@@ -761,6 +813,7 @@ impl Fixture {
             ("$code", LA1_CERTIFICATE.to_string()),
             ("$unsubscribe", self.unsubscribe.clone()),
             ("$calendar", self.calendar.clone()),
+            ("$failed", self.failed_email.to_string()),
             ("$me", who.label.to_string()),
             ("$name", who.name.clone()),
         ];
@@ -1041,8 +1094,10 @@ async fn every_route_for_every_caller() {
     .await
     .assert_status(303);
 
-    // A learner in no organisation.
+    // A learner in no organisation, and a trainer who authors showcase.
     let l0 = registered(&app, "Nora Nergens", "nora@example.org").await;
+    let trainer = registered(&app, "Tessa Trainer", TRAINER_EMAIL).await;
+    set_role(&app.state, TRAINER_EMAIL, Role::Trainer);
 
     // LA1's progress: a lesson opened and done, a reflection, a quiz attempt (not
     // answered yet), a scenario run and a certificate.
@@ -1161,6 +1216,43 @@ async fn every_route_for_every_caller() {
         rest[..rest.find(".ics").unwrap()].to_string()
     };
 
+    // An email the outbox gave up on.
+    let failed_email = {
+        use leerpad_store::outbox;
+        let mut c = app.state.db.conn().unwrap();
+        let email = outbox::OutgoingEmail {
+            dedupe_key: "authorization:failed".into(),
+            user_id: Some(la1_id),
+            kind: "magic-link".into(),
+            recipient: LA1_EMAIL.into(),
+            message: outbox::StoredMessage {
+                subject: "Onderwerp".into(),
+                text: "Tekst".into(),
+                ..Default::default()
+            }
+            .into(),
+        };
+        outbox::enqueue(&mut c, &email, now()).unwrap();
+        let claimed = outbox::claim_due(
+            &mut c,
+            "test",
+            now(),
+            std::time::Duration::from_secs(60),
+            100,
+        )
+        .unwrap();
+        let id = claimed
+            .iter()
+            .find(|e| e.dedupe_key == "authorization:failed")
+            .unwrap()
+            .id;
+        outbox::mark_failed(&mut c, id, "550 no such mailbox").unwrap();
+        for other in claimed.iter().filter(|e| e.id != id) {
+            outbox::release(&mut c, other.id).unwrap();
+        }
+        id
+    };
+
     let fixture = Fixture {
         org_a,
         ca: ca_id,
@@ -1180,6 +1272,7 @@ async fn every_route_for_every_caller() {
             LA1_EMAIL,
         ),
         calendar,
+        failed_email,
     };
 
     // The callers, each with their own browser and CSRF token (a script has none).
@@ -1235,6 +1328,14 @@ async fn every_route_for_every_caller() {
             "Beheerder Bea",
             "beheer@example.org",
             admin,
+            None,
+        ),
+        who(
+            Caller::Trainer,
+            "trainer",
+            "Tessa Trainer",
+            TRAINER_EMAIL,
+            trainer,
             None,
         ),
     ];
@@ -1360,10 +1461,10 @@ async fn every_route_for_every_caller() {
         routes_tried.insert((row.method, row.route));
         // Refused callers first, so that what they must not change is still there.
         let mut order: Vec<usize> = (0..CALLERS.len()).collect();
-        order.sort_by_key(|&i| !row.expect[i].refused());
+        order.sort_by_key(|&i| !row.outcome(i).refused());
         for i in order {
             fixture.prepare(&app.state, row.prepare);
-            let expect = row.expect[i];
+            let expect = row.outcome(i);
             let who = &mut callers[i];
             let vars = fixture.vars(&app.state, who);
             let path = fill(row.path, &vars);
@@ -1461,7 +1562,7 @@ async fn every_route_for_every_caller() {
 // --- the table is complete ---
 
 /// Every `#[get("…")]` and `#[post("…")]` in `src/routes/*.rs`.
-fn declared_routes() -> BTreeSet<(M, String)> {
+pub(crate) fn declared_routes() -> BTreeSet<(M, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
     let mut found = BTreeSet::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)

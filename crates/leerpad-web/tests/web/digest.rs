@@ -28,7 +28,7 @@ use leerpad_web::nudges::{unsubscribe_token, NudgeReport, NudgeRunner};
 const SECRET: &[u8] = b"a test secret that is long enough to sign with";
 const BASE: &str = "https://leren.example.be";
 const SHOWCASE: &str = "Alles wat het cursusformaat kan";
-const POLARISATION: &str = "Dealing with polarisation in your municipality";
+const ENGLISH: &str = "Working in English";
 
 // --- a database with two published courses ---
 
@@ -43,10 +43,7 @@ impl std::ops::Deref for World {
 }
 
 fn course_paths() -> Vec<PathBuf> {
-    vec![
-        support::showcase_dir(),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../courses/polarisation-en"),
-    ]
+    vec![support::showcase_dir(), support::english_dir()]
 }
 
 fn sqlite() -> World {
@@ -246,8 +243,8 @@ fn people(w: &World) -> People {
 
     let an = w.learner(&gent, "An Peeters", "showcase");
     w.completed(an, "showcase", day(-3));
-    w.enrol(an, "polarisation-en");
-    w.started(an, "polarisation-en");
+    w.enrol(an, "english");
+    w.started(an, "english");
     let bert = w.learner(&gent, "Bert Claes", "showcase");
     w.completed(bert, "showcase", day(-20));
     let chris = w.learner(&gent, "Chris Dua", "showcase");
@@ -262,12 +259,12 @@ fn people(w: &World) -> People {
     w.deadline(fien, "showcase", day(-2));
     let gust = w.learner(&gent, "Gust Jacobs", "showcase");
     w.deadline(gust, "showcase", day(-5));
-    let hugo = w.learner(&gent, "Hugo Mertens", "polarisation-en");
-    w.deadline(hugo, "polarisation-en", day(-1));
+    let hugo = w.learner(&gent, "Hugo Mertens", "english");
+    w.deadline(hugo, "english", day(-1));
 
     for i in 1..=13 {
-        let u = w.learner(&aalst, &format!("Aalst-{i}"), "polarisation-en");
-        w.deadline(u, "polarisation-en", day(-20 + i));
+        let u = w.learner(&aalst, &format!("Aalst-{i}"), "english");
+        w.deadline(u, "english", day(-20 + i));
     }
     People {
         gent,
@@ -539,7 +536,7 @@ Zo staat Stad Gent ervoor deze week (week 45).
 - Te laat: 2
 - Percentage afgerond: 28%
 
-{POLARISATION}
+{ENGLISH}
 - Deelnemers: 2
 - Afgerond: 0 (waarvan 0 in de afgelopen 7 dagen)
 - Bezig: 1
@@ -551,7 +548,7 @@ Zo staat Stad Gent ervoor deze week (week 45).
 Te laat (3):
 - Gust Jacobs, {SHOWCASE}, deadline 28 oktober 2026
 - Fien Maes, {SHOWCASE}, deadline 31 oktober 2026
-- Hugo Mertens, {POLARISATION}, deadline 1 november 2026
+- Hugo Mertens, {ENGLISH}, deadline 1 november 2026
 
 Iedereen die te laat is:
 {BASE}/organisations/gent?status=overdue
@@ -619,19 +616,19 @@ Kies welke e-mails je krijgt: {BASE}/me/notifications
     );
     assert!(
         t.contains(&format!(
-            "{POLARISATION}\n- Learners: 13\n- Completed: 0 (0 in the past 7 days)\n- In progress: 0\n- Not started: 0\n- Invited: 0\n- Overdue: 13\n- Completion rate: 0%\n"
+            "{ENGLISH}\n- Learners: 13\n- Completed: 0 (0 in the past 7 days)\n- In progress: 0\n- Not started: 0\n- Invited: 0\n- Overdue: 13\n- Completion rate: 0%\n"
         )),
         "{t}"
     );
     assert!(
         t.contains(&format!(
-            "Overdue (13):\n- Aalst-1, {POLARISATION}, deadline 14 October 2026\n- Aalst-2, "
+            "Overdue (13):\n- Aalst-1, {ENGLISH}, deadline 14 October 2026\n- Aalst-2, "
         )),
         "{t}"
     );
     assert!(
         t.contains(&format!(
-            "- Aalst-10, {POLARISATION}, deadline 23 October 2026\nand 3 more\n"
+            "- Aalst-10, {ENGLISH}, deadline 23 October 2026\nand 3 more\n"
         )),
         "{t}"
     );

@@ -372,3 +372,93 @@ async fn reading_works_when_writing_cannot() {
     let stored: i64 = quiz_answers::table.count().get_result(&mut c).unwrap();
     assert_eq!(stored, 1);
 }
+
+/// An invitation is committed with its email or not at all: with an invitation
+/// template that cannot be rendered, inviting stores no account, no membership,
+/// no organisation and no email (before, the account and membership stayed and
+/// the email was never sent).
+#[actix_web::test]
+async fn an_invitation_is_stored_with_its_email_or_not_at_all() {
+    use leerpad_store::schema::{email_outbox, memberships, organisations, users};
+
+    let theme = tempfile::tempdir().unwrap();
+    let broken = theme.path().join("emails/invitation");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("subject.txt.j2"), "{{ no_such_value }}").unwrap();
+    let dir = theme.path().to_path_buf();
+    let app = test_app(move |c| c.theme_dir = Some(dir)).await;
+    let s = &app.service;
+    let mut admin = support::registered(&app, "Ada Beheer", "ada@example.org").await;
+    support::set_role(&app.state, "ada@example.org", leerpad_core::Role::Admin);
+    let count = |what: &str| -> i64 {
+        let mut c = app.state.db.conn().unwrap();
+        let c = &mut *c;
+        match what {
+            "users" => users::table.count().get_result(c).unwrap(),
+            "memberships" => memberships::table.count().get_result(c).unwrap(),
+            "organisations" => organisations::table.count().get_result(c).unwrap(),
+            _ => email_outbox::table
+                .filter(email_outbox::kind.eq("invitation"))
+                .count()
+                .get_result(c)
+                .unwrap(),
+        }
+    };
+    let before: Vec<i64> = ["users", "memberships", "organisations", "emails"]
+        .iter()
+        .map(|w| count(w))
+        .collect();
+
+    // A new organisation with its coordinator.
+    let page = admin.get(s, "/organisations").await;
+    let res = admin
+        .post(
+            s,
+            "/organisations",
+            &[
+                ("csrf", &page.csrf()),
+                ("name", "Stad Gent"),
+                ("slug", "gent"),
+                ("coordinator_name", "Cora"),
+                ("coordinator_email", "cora@gent.example"),
+            ],
+        )
+        .await;
+    res.assert_status(500);
+    // A member of an organisation that exists.
+    {
+        let mut c = app.state.db.conn().unwrap();
+        leerpad_store::organisations::create(&mut c, "aalst", "Stad Aalst", app.clock.now())
+            .unwrap()
+            .unwrap();
+    }
+    let before_member: Vec<i64> = ["users", "memberships", "organisations", "emails"]
+        .iter()
+        .map(|w| count(w))
+        .collect();
+    let page = admin.get(s, "/organisations/aalst/members").await;
+    let res = admin
+        .post(
+            s,
+            "/organisations/aalst/members",
+            &[
+                ("csrf", &page.csrf()),
+                ("name", "Nina"),
+                ("email", "nina@aalst.example"),
+                ("group", "Jeugd"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    res.assert_status(500);
+    let after: Vec<i64> = ["users", "memberships", "organisations", "emails"]
+        .iter()
+        .map(|w| count(w))
+        .collect();
+    assert_eq!(
+        before_member,
+        vec![before[0], before[1], before[2] + 1, before[3]],
+        "creating the organisation left something behind"
+    );
+    assert_eq!(after, before_member, "the invitation left something behind");
+}

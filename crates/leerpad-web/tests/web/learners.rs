@@ -164,9 +164,7 @@ async fn the_dashboard_shows_the_next_step_and_the_deadlines_by_date() {
     let app = test_app(|_| {}).await;
     let (mut b, uid) = enrolled_learner(&app, "lies@example.org", Some(day(-2))).await;
     // A second course, listed, with a later deadline.
-    let extra =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../courses/polarisation-en");
-    support::publish_into(&app.state.db, &[extra], app.clock.now());
+    support::publish_into(&app.state.db, &[support::english_dir()], app.clock.now());
     {
         let mut c = app.state.db.conn().unwrap();
         let course: String = leerpad_store::schema::courses::table

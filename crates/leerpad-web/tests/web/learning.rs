@@ -569,6 +569,8 @@ async fn the_json_api_serves_the_same_actions() {
         "/api/v1/courses/{course}/items/{item}/done",
         "/api/v1/organisations",
         "/api/v1/organisations/{slug}/report",
+        "/api/v1/trainer/courses",
+        "/api/v1/trainer/courses/{course}",
     ] {
         assert!(paths.iter().any(|x| x.as_str() == p), "{p} is documented");
     }
@@ -743,7 +745,7 @@ async fn an_answer_the_question_cannot_take_keeps_the_learner_in_the_quiz() {
                 assert!(res.body.contains(key), "{}", res.body);
                 if matches!(q.answer, QuestionKind::Matching { .. }) {
                     assert!(
-                        res.body.contains(r#"value="0" selected"#),
+                        res.body.contains(r#"value="0" checked"#),
                         "the choices are kept"
                     );
                 }
@@ -763,4 +765,52 @@ async fn an_answer_the_question_cannot_take_keeps_the_learner_in_the_quiz() {
         2,
         "the showcase has matching or ordering and multiple-response questions: {seen:?}"
     );
+}
+
+#[actix_web::test]
+async fn a_lessons_image_opens_at_full_size_on_its_own_page() {
+    let app = test_app(|_| {}).await;
+    let mut b = support::registered(&app, "An", "an@example.org").await;
+    {
+        let mut c = app.state.db.conn().unwrap();
+        let uid = leerpad_store::accounts::user_by_email(&mut c, "an@example.org")
+            .unwrap()
+            .unwrap()
+            .id;
+        leerpad_store::learning::enrol(&mut c, uid, "showcase", app.clock.now()).unwrap();
+    }
+    let s = &app.service;
+    let lesson = b.get(s, "/courses/showcase/welkom").await;
+    assert!(
+        lesson
+            .body
+            .contains(r#"href="/courses/showcase/welkom/figures/1""#),
+        "{}",
+        lesson.body
+    );
+    let figure = b.get(s, "/courses/showcase/welkom/figures/1").await;
+    figure.assert_status(200);
+    assert!(
+        figure.body.contains(
+            r#"<img src="/assets/showcase/polen.svg" alt="Twee polen met een stille middengroep ertussen">"#
+        ),
+        "{}",
+        figure.body
+    );
+    // The way back returns to where the image is in the lesson.
+    assert!(
+        figure.body.contains("/courses/showcase/welkom#figure-1"),
+        "{}",
+        figure.body
+    );
+    assert!(figure.body.contains("Afbeelding 1"), "{}", figure.body);
+    // Only the images a lesson has, and only in lessons.
+    for missing in [
+        "/courses/showcase/welkom/figures/2",
+        "/courses/showcase/welkom/figures/0",
+        "/courses/showcase/toets-basis/figures/1",
+        "/courses/showcase/bestaat-niet/figures/1",
+    ] {
+        b.get(s, missing).await.assert_status(404);
+    }
 }

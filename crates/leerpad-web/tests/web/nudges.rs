@@ -39,10 +39,7 @@ impl std::ops::Deref for World {
 }
 
 fn course_paths() -> Vec<PathBuf> {
-    vec![
-        support::showcase_dir(),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../courses/polarisation-en"),
-    ]
+    vec![support::showcase_dir(), support::english_dir()]
 }
 
 fn sqlite() -> World {
@@ -212,10 +209,10 @@ async fn the_right_people_get_the_right_nudges_once_as_the_days_pass() {
     w.active(gert, "showcase", day(1));
     // Enrolled in a course that is archived on day 1: nothing.
     let hanna = w.user("hanna@example.org", "en");
-    w.enrol(hanna, "polarisation-en", day(0));
+    w.enrol(hanna, "english", day(0));
     {
         let mut c = w.db.conn().unwrap();
-        diesel::update(courses::table.find("polarisation-en"))
+        diesel::update(courses::table.find("english"))
             .set(courses::archived_at.eq(Some(day(1))))
             .execute(&mut *c)
             .unwrap();

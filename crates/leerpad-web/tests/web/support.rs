@@ -24,6 +24,11 @@ pub fn showcase_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid/showcase")
 }
 
+/// A second, listed course, in English (`english`).
+pub fn english_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/valid/english")
+}
+
 pub fn config(dir: &std::path::Path) -> Config {
     Config {
         data_dir: dir.to_path_buf(),

@@ -29,6 +29,22 @@ fn dutch_and_english_interface_texts_have_the_same_keys() {
 }
 
 #[test]
+fn every_refusal_of_a_flow_has_its_text_in_dutch_and_english() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/default");
+    for lang in ["nl", "en"] {
+        let texts = keys(&root.join(format!("i18n/{lang}.toml")));
+        let missing: Vec<_> = leerpad_app::Refusal::ALL
+            .iter()
+            .filter(|r| !texts.contains(r.key()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{lang}.toml lacks the texts of {missing:?}"
+        );
+    }
+}
+
+#[test]
 fn every_text_a_template_asks_for_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../themes/default");
     let nl = keys(&root.join("i18n/nl.toml"));
