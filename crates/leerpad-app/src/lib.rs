@@ -11,11 +11,13 @@
 //! is: an invitation is never stored without the message that invites.
 
 pub mod caller;
+pub mod dates;
 pub mod error;
 pub mod members;
 pub mod organisations;
 pub mod outbox;
 pub mod refusal;
+pub mod signed;
 pub mod tokens;
 
 pub use caller::{Administering, Caller, Coordinating};

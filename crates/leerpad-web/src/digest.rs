@@ -40,8 +40,9 @@ use leerpad_store::{outbox, reports as stored, Db, DbConnection, StoreError, Sto
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::nudges::{date_in_words, unsubscribe_token};
 use crate::reports::{self, ExportError};
+use leerpad_app::dates::date_in_words;
+use leerpad_app::signed::unsubscribe_token;
 
 /// The email template of the digest (`emails/digest/`).
 pub const TEMPLATE: &str = "digest";

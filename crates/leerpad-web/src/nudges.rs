@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::NaiveDateTime;
 use leerpad_core::completion::{progress, LearnerState, Progress};
 use leerpad_core::nudges::{self as rules, evaluate, Due, Facts, History, Preference};
 use leerpad_core::{urls, Course, Id, NudgeKind, NudgeRule};
@@ -138,7 +138,7 @@ impl NudgeRunner {
         format!(
             "{}/unsubscribe/{}",
             self.base_url,
-            token(&self.unsubscribe_key, user_id, email)
+            unsubscribe_token_with(&self.unsubscribe_key, user_id, email)
         )
     }
 
@@ -534,68 +534,11 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }
 
-/// `1 december 2026` (nl) or `1 December 2026` (en).
-pub(crate) fn date_in_words(t: NaiveDateTime, lang: &str) -> String {
-    const NL: [&str; 12] = [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let months = if lang.starts_with("en") { EN } else { NL };
-    format!("{} {} {}", t.day(), months[t.month0() as usize], t.year())
-}
-
-// --- unsubscribe links ---
-
-fn unsubscribe_key(secret: &[u8]) -> Vec<u8> {
-    crate::security::derive(secret, b"leerpad unsubscribe")
-}
-
-fn token(key: &[u8], user_id: i32, email: &str) -> String {
-    crate::security::user_token(key, user_id, email)
-}
-
-/// The token in a user's unsubscribe link: `<user id>.<signature>`, the signature
-/// an HMAC-SHA256 of the user's id and email address under a key derived from the
-/// server's `secret`. It needs no sign-in and does not expire; it stops working
-/// when the account's address changes or the secret does.
-pub fn unsubscribe_token(secret: &[u8], user_id: i32, email: &str) -> String {
-    token(&unsubscribe_key(secret), user_id, email)
-}
-
-/// The user a token names, unchecked: look the user up, then
-/// [`unsubscribe_token_matches`].
-pub fn unsubscribe_token_user(token: &str) -> Option<i32> {
-    crate::security::user_token_user(token)
-}
-
-/// Whether `token` is the unsubscribe token of this user (in constant time).
-pub fn unsubscribe_token_matches(secret: &[u8], token: &str, user_id: i32, email: &str) -> bool {
-    crate::security::user_token_matches(&unsubscribe_key(secret), token, user_id, email)
-}
+pub use leerpad_app::dates::date_in_words;
+pub use leerpad_app::signed::{
+    unsubscribe_key, unsubscribe_token, unsubscribe_token_matches, unsubscribe_token_user,
+    unsubscribe_token_with,
+};
 
 // --- the report ---
 

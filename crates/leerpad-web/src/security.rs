@@ -130,57 +130,7 @@ pub struct ApiClaims {
     pub exp: i64,
 }
 
-/// A key for one purpose, derived from the server's secret.
-pub fn derive(secret: &[u8], purpose: &[u8]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
-    mac.update(purpose);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// A token that names a user and proves it: `<user id>.<signature>`, the signature
-/// an HMAC-SHA256 under `key` of the id and `bound`, a value that, when it changes,
-/// voids the token (an email address, a key the user can renew).
-pub fn user_token(key: &[u8], user_id: i32, bound: &str) -> String {
-    format!(
-        "{user_id}.{}",
-        sign(key, format!("{user_id}:{bound}").as_bytes())
-    )
-}
-
-/// The user a [`user_token`] names, unchecked: look the user up, then
-/// [`user_token_matches`].
-pub fn user_token_user(token: &str) -> Option<i32> {
-    let (id, _) = token.split_once('.')?;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    id.parse().ok()
-}
-
-/// Whether `token` is this user's [`user_token`] for `bound` (in constant time).
-pub fn user_token_matches(key: &[u8], token: &str, user_id: i32, bound: &str) -> bool {
-    let Some((id, sig)) = token.split_once('.') else {
-        return false;
-    };
-    if id != user_id.to_string() {
-        return false;
-    }
-    match URL_SAFE_NO_PAD.decode(sig) {
-        Ok(bytes) => {
-            let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
-            mac.update(format!("{user_id}:{bound}").as_bytes());
-            mac.verify_slice(&bytes).is_ok()
-        }
-        Err(_) => false,
-    }
-}
-
-fn sign(key: &[u8], data: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
-    mac.update(data);
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-}
-
+pub use leerpad_app::signed::{derive, sign, user_token, user_token_matches, user_token_user};
 pub use leerpad_app::tokens::{random_token, token_hash};
 
 pub fn hash_password(password: &str) -> String {
