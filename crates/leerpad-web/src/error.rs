@@ -72,7 +72,7 @@ impl AppError {
     /// message (those go to the log; the JSON API gives them to developers). The
     /// page rendered here is a fallback in the default language; the session
     /// middleware renders it again for the person asking (their language, their
-    /// menu), see `viewer::resolve`.
+    /// menu), see `who::resolve`.
     pub fn page(&self) -> (&'static str, Option<u32>) {
         let key = match self {
             AppError::NotFound => "error.not-found",

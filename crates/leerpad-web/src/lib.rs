@@ -29,6 +29,7 @@ mod state;
 mod theme;
 mod throttle;
 mod viewer;
+mod who;
 
 use std::sync::Arc;
 
@@ -107,8 +108,7 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(error::extractor_error))
         .wrap(from_fn(guard::guard))
         .wrap(from_fn(fresh::stamp))
-        .wrap(from_fn(page::error_pages))
-        .wrap(from_fn(viewer::resolve))
+        .wrap(from_fn(who::resolve))
         .wrap(from_fn(error::retry_after))
         .wrap(Compress::default())
         .wrap(headers)

@@ -3,10 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::body::BoxBody;
+use actix_web::dev::{Payload, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use minijinja::{context, Value};
 use serde::de::DeserializeOwned;
@@ -194,16 +193,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
 /// An error page (from an [`AppError`]) rendered again for the person asking: in
 /// their language, with their menu. API errors (JSON) and redirects are left alone.
-/// A middleware inside `viewer::resolve`, which has found out who asks.
-pub async fn error_pages(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let res = next.call(req).await?.map_into_boxed_body();
-    Ok(rendered_for_viewer(res))
-}
-
-fn rendered_for_viewer(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+pub(crate) fn error_page_for_viewer(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let Some(err) = res
         .response()
         .error()
