@@ -7,6 +7,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use leerpad_core::Role;
 use minijinja::{context, Value};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -58,8 +59,16 @@ pub fn render(
         .ok()
         .and_then(|q| q.notice.clone())
         .filter(|n| NOTICES.contains(&n.as_str()));
+    // What the menu shows, decided here once rather than by list tests in every
+    // page's template.
     let user = viewer.user.as_ref().map(|u| {
-        context! { id => u.id, name => &u.display_name, email => &u.email, role => &u.role, language => &u.language }
+        let role = u.role();
+        context! {
+            id => u.id, name => &u.display_name, email => &u.email, role => &u.role,
+            language => &u.language,
+            trains => matches!(role, Role::Trainer | Role::Admin),
+            coordinates => matches!(role, Role::Coordinator | Role::Admin),
+        }
     });
     let common: [(&str, Value); 6] = [
         ("lang", Value::from(viewer.lang)),
