@@ -11,7 +11,6 @@
 //! is: an invitation is never stored without the message that invites.
 
 pub mod caller;
-pub mod dates;
 pub mod error;
 pub mod members;
 pub mod organisations;

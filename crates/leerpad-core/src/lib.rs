@@ -19,6 +19,7 @@ pub mod address;
 pub mod authoring;
 pub mod completion;
 pub mod course;
+pub mod dates;
 pub mod grading;
 pub mod hash;
 pub mod id;

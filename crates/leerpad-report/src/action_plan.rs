@@ -274,7 +274,6 @@ struct Labels {
     lesson: &'static str,
     no_sections: &'static str,
     file_stem: &'static str,
-    months: [&'static str; 12],
     docx_language: &'static str,
 }
 
@@ -286,20 +285,6 @@ const NL: Labels = Labels {
     lesson: "Les",
     no_sections: "Dit actieplan bevat nog geen vragen.",
     file_stem: "actieplan",
-    months: [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
     docx_language: "nl-BE",
 };
 
@@ -311,20 +296,6 @@ const EN: Labels = Labels {
     lesson: "Lesson",
     no_sections: "This action plan has no questions yet.",
     file_stem: "action-plan",
-    months: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
     docx_language: "en-GB",
 };
 
@@ -336,18 +307,8 @@ fn labels(language: Language) -> &'static Labels {
 }
 
 /// "21 november 2026" / "21 November 2026".
-fn long_date(date: NaiveDate, labels: &Labels) -> String {
-    format!(
-        "{} {} {}",
-        date.day(),
-        labels.months[date.month0() as usize],
-        date.year()
-    )
-}
-
-/// [`long_date`] in `language`.
 pub(crate) fn long_date_in(date: NaiveDate, language: Language) -> String {
-    long_date(date, labels(language))
+    leerpad_core::dates::long_date(date, language)
 }
 
 fn iso_date(date: NaiveDate) -> String {
@@ -369,7 +330,7 @@ fn metadata_line(plan: &ActionPlan) -> String {
     parts.push(format!(
         "{} {}",
         labels.written_on,
-        long_date(plan.generated_on, labels)
+        long_date_in(plan.generated_on, plan.language)
     ));
     parts.join(" · ")
 }

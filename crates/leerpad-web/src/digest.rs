@@ -41,8 +41,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::reports::{self, ExportError};
-use leerpad_app::dates::date_in_words;
 use leerpad_app::signed::unsubscribe_token;
+use leerpad_core::dates::long_date_for;
 
 /// The email template of the digest (`emails/digest/`).
 pub const TEMPLATE: &str = "digest";
@@ -295,7 +295,7 @@ impl DigestRunner {
             .map(|row| OverdueLine {
                 name: &row.name,
                 course: &row.course_title,
-                deadline: row.deadline.map(|t| date_in_words(t, &r.language)),
+                deadline: row.deadline.map(|t| long_date_for(t.date(), &r.language)),
             })
             .collect();
         let ctx = DigestContext {

@@ -421,7 +421,7 @@ impl NudgeRunner {
                 p.map_or(0, |p| p.total)
             },
             days: plan.due.why.days(),
-            deadline: e.deadline.map(|d| date_in_words(d, &e.language)),
+            deadline: e.deadline.map(|d| long_date_for(d.date(), &e.language)),
             certificate_link: (completed && course.certificate.is_some())
                 .then(|| format!("{course_link}/certificate")),
             preferences_link: format!("{base}/me/notifications"),
@@ -534,11 +534,11 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }
 
-pub use leerpad_app::dates::date_in_words;
 pub use leerpad_app::signed::{
     unsubscribe_key, unsubscribe_token, unsubscribe_token_matches, unsubscribe_token_user,
     unsubscribe_token_with,
 };
+pub use leerpad_core::dates::long_date_for;
 
 // --- the report ---
 
@@ -730,15 +730,5 @@ mod tests {
         }
         assert_eq!(unsubscribe_token_user("-1.abc"), None);
         assert_eq!(unsubscribe_token_user("99999999999.abc"), None);
-    }
-
-    #[test]
-    fn dates_in_words() {
-        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
-            .unwrap()
-            .and_hms_opt(17, 0, 0)
-            .unwrap();
-        assert_eq!(date_in_words(d, "nl"), "1 december 2026");
-        assert_eq!(date_in_words(d, "en"), "1 December 2026");
     }
 }
