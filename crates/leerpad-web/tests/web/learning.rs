@@ -583,15 +583,7 @@ async fn the_json_api_serves_the_same_actions() {
 #[actix_web::test]
 async fn marking_a_lesson_completed_saves_its_reflections() {
     let app = test_app(|_| {}).await;
-    let mut b = support::registered(&app, "An", "an@example.org").await;
-    {
-        let mut c = app.state.db.conn().unwrap();
-        let uid = leerpad_store::accounts::user_by_email(&mut c, "an@example.org")
-            .unwrap()
-            .unwrap()
-            .id;
-        leerpad_store::learning::enrol(&mut c, uid, "showcase", app.clock.now()).unwrap();
-    }
+    let mut b = enrolled_in_showcase(&app, "an@example.org").await;
     let s = &app.service;
     let lesson = b.get(s, "/courses/showcase/welkom").await;
     assert!(
@@ -770,15 +762,7 @@ async fn an_answer_the_question_cannot_take_keeps_the_learner_in_the_quiz() {
 #[actix_web::test]
 async fn a_lessons_image_opens_at_full_size_on_its_own_page() {
     let app = test_app(|_| {}).await;
-    let mut b = support::registered(&app, "An", "an@example.org").await;
-    {
-        let mut c = app.state.db.conn().unwrap();
-        let uid = leerpad_store::accounts::user_by_email(&mut c, "an@example.org")
-            .unwrap()
-            .unwrap()
-            .id;
-        leerpad_store::learning::enrol(&mut c, uid, "showcase", app.clock.now()).unwrap();
-    }
+    let mut b = enrolled_in_showcase(&app, "an@example.org").await;
     let s = &app.service;
     let lesson = b.get(s, "/courses/showcase/welkom").await;
     assert!(
@@ -813,4 +797,24 @@ async fn a_lessons_image_opens_at_full_size_on_its_own_page() {
     ] {
         b.get(s, missing).await.assert_status(404);
     }
+}
+
+/// A registered learner, enrolled in the (hidden) showcase course.
+async fn enrolled_in_showcase<S, B>(app: &TestApp<S>, email: &str) -> Browser
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let b = support::registered(app, "An", email).await;
+    let mut c = app.state.db.conn().unwrap();
+    let uid = leerpad_store::accounts::user_by_email(&mut c, email)
+        .unwrap()
+        .unwrap()
+        .id;
+    learning::enrol(&mut c, uid, "showcase", app.clock.now()).unwrap();
+    b
 }
