@@ -282,7 +282,7 @@ impl<'t, 'c> Renderer<'t, 'c> {
         }
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, self.pending.drain(..));
-        let clean = SANITIZER.clean(&html).to_string();
+        let clean = leerpad_markdown::trainer_html(&html);
         if !clean.trim().is_empty() {
             self.out.blocks.push(LessonBlock::Html { html: clean });
         }
@@ -664,8 +664,7 @@ static VIMEO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?(\d+)").unwrap()
 });
 
-const YOUTUBE_EMBED: &str = "https://www.youtube-nocookie.com/embed/";
-const VIMEO_EMBED: &str = "https://player.vimeo.com/video/";
+use leerpad_markdown::{VIMEO_EMBED, YOUTUBE_EMBED};
 
 fn hosted_video(src: &str) -> Option<String> {
     if let Some(c) = YOUTUBE.captures(src) {
@@ -694,44 +693,6 @@ fn escape(s: &str) -> String {
     }
     out
 }
-
-static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let mut b = ammonia::Builder::default();
-    b.add_tags([
-        "aside",
-        "figure",
-        "figcaption",
-        "video",
-        "track",
-        "iframe",
-        "section",
-    ])
-    .add_generic_attributes(["id", "class", "role", "aria-label", "aria-hidden"])
-    .add_tag_attributes("video", ["src", "controls", "preload", "poster", "title"])
-    .add_tag_attributes("track", ["kind", "src", "srclang", "label", "default"])
-    .add_tag_attributes(
-        "iframe",
-        [
-            "src",
-            "title",
-            "loading",
-            "allow",
-            "allowfullscreen",
-            "referrerpolicy",
-        ],
-    )
-    .add_tag_attributes("img", ["loading", "width", "height"])
-    .add_tag_attributes("th", ["style"])
-    .add_tag_attributes("td", ["style"])
-    .filter_style_properties(["text-align"].into_iter().collect())
-    .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
-    .attribute_filter(|element, attribute, value| match (element, attribute) {
-        ("iframe", "src") => (value.starts_with(YOUTUBE_EMBED) || value.starts_with(VIMEO_EMBED))
-            .then(|| value.into()),
-        _ => Some(value.into()),
-    });
-    b
-});
 
 #[cfg(test)]
 mod tests {

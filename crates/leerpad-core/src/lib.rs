@@ -17,6 +17,7 @@
 
 pub mod address;
 pub mod authoring;
+pub mod community;
 pub mod completion;
 pub mod course;
 pub mod dates;

@@ -10,6 +10,7 @@ pub mod api_tokens;
 pub mod authoring;
 pub mod backup;
 pub mod calendar;
+pub mod community;
 pub mod db;
 pub mod error;
 pub mod jobs;

@@ -317,6 +317,103 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    spaces (id) {
+        id -> Integer,
+        key -> Text,
+        course_id -> Nullable<Text>,
+        organisation_id -> Nullable<Integer>,
+        guidelines -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    threads (id) {
+        id -> Integer,
+        space_id -> Integer,
+        lesson_id -> Nullable<Text>,
+        title -> Text,
+        author_id -> Nullable<Integer>,
+        question -> Bool,
+        answer_first -> Bool,
+        accepted_post_id -> Nullable<Integer>,
+        locked_at -> Nullable<Timestamp>,
+        pinned_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        last_post_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        thread_id -> Integer,
+        author_id -> Nullable<Integer>,
+        body -> Text,
+        html -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        reviewed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> Integer,
+        post_id -> Integer,
+        body -> Text,
+        replaced_at -> Timestamp,
+        by_moderator -> Bool,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    post_reports (post_id, user_id) {
+        post_id -> Integer,
+        user_id -> Integer,
+        reason -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    thread_reads (user_id, thread_id) {
+        user_id -> Integer,
+        thread_id -> Integer,
+        last_post_id -> Integer,
+    }
+}
+
+diesel::table! {
+    thread_follows (user_id, thread_id) {
+        user_id -> Integer,
+        thread_id -> Integer,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    guideline_acceptances (user_id, space_id) {
+        user_id -> Integer,
+        space_id -> Integer,
+        accepted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    space_restrictions (space_id, user_id) {
+        space_id -> Integer,
+        user_id -> Integer,
+        kind -> Text,
+        reason -> Text,
+        until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(login_tokens -> users (user_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
@@ -383,6 +480,13 @@ diesel::joinable!(certificates -> course_versions (version_id));
 diesel::joinable!(quiz_attempts -> course_versions (version_id));
 diesel::joinable!(scenario_runs -> course_versions (version_id));
 diesel::joinable!(quiz_answers -> quiz_attempts (attempt_id));
+diesel::joinable!(threads -> spaces (space_id));
+diesel::joinable!(posts -> threads (thread_id));
+diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(post_reports -> posts (post_id));
+diesel::joinable!(space_restrictions -> users (user_id));
+diesel::joinable!(thread_follows -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -416,4 +520,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_documents,
     course_authors,
     job_runs,
+    spaces,
+    threads,
+    posts,
+    post_revisions,
+    post_reports,
+    thread_reads,
+    thread_follows,
+    guideline_acceptances,
+    space_restrictions,
 );

@@ -1,0 +1,9 @@
+DROP TABLE space_restrictions;
+DROP TABLE guideline_acceptances;
+DROP TABLE thread_follows;
+DROP TABLE thread_reads;
+DROP TABLE post_reports;
+DROP TABLE post_revisions;
+DROP TABLE posts;
+DROP TABLE threads;
+DROP TABLE spaces;
