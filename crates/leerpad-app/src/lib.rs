@@ -11,6 +11,7 @@
 //! is: an invitation is never stored without the message that invites.
 
 pub mod caller;
+pub mod community;
 pub mod error;
 pub mod members;
 pub mod organisations;

@@ -16,6 +16,38 @@ pub enum Refusal {
     SlugTaken,
     /// The organisation's name or short name does not fit the rules.
     InvalidOrganisation,
+    /// Muted in the space, or may read it only.
+    MayNotPost,
+    /// The space's guidelines are to be accepted before a first post.
+    GuidelinesFirst,
+    /// Too many posts in a short time.
+    PostingTooFast,
+    /// A thread needs a title (at most 150 characters).
+    MissingTitle,
+    /// A post needs text (at most 20,000 characters).
+    MissingText,
+    /// The thread is locked: no new replies.
+    ThreadLocked,
+    /// The post was deleted.
+    PostDeleted,
+    /// A reason is needed (at most 500 characters).
+    MissingReason,
+    /// Only its author (or a moderator) may change a post.
+    NotYourPost,
+    /// One cannot report one's own post.
+    OwnPost,
+    /// Only the question's author or a moderator marks the accepted answer.
+    NotYourThread,
+    /// Only a question has an accepted answer.
+    NotAQuestion,
+    /// Only a visible reply in the thread can be the accepted answer.
+    NotAnAnswer,
+    /// A restriction lasts 1 to 3650 days, or until lifted.
+    BadPeriod,
+    /// Nobody of that name takes part in this space.
+    NoSuchMember,
+    /// A moderator of the space cannot be muted or banned in it.
+    IsModerator,
 }
 
 impl Refusal {
@@ -26,6 +58,22 @@ impl Refusal {
         Refusal::LongGroup,
         Refusal::SlugTaken,
         Refusal::InvalidOrganisation,
+        Refusal::MayNotPost,
+        Refusal::GuidelinesFirst,
+        Refusal::PostingTooFast,
+        Refusal::MissingTitle,
+        Refusal::MissingText,
+        Refusal::ThreadLocked,
+        Refusal::PostDeleted,
+        Refusal::MissingReason,
+        Refusal::NotYourPost,
+        Refusal::OwnPost,
+        Refusal::NotYourThread,
+        Refusal::NotAQuestion,
+        Refusal::NotAnAnswer,
+        Refusal::BadPeriod,
+        Refusal::NoSuchMember,
+        Refusal::IsModerator,
     ];
 
     /// The key of its text in the theme's interface texts.
@@ -36,6 +84,22 @@ impl Refusal {
             Refusal::LongGroup => "import.long-group",
             Refusal::SlugTaken => "org.slug-taken",
             Refusal::InvalidOrganisation => "org.invalid",
+            Refusal::MayNotPost => "community.refused.may-not-post",
+            Refusal::GuidelinesFirst => "community.refused.guidelines-first",
+            Refusal::PostingTooFast => "community.refused.too-fast",
+            Refusal::MissingTitle => "community.refused.title",
+            Refusal::MissingText => "community.refused.text",
+            Refusal::ThreadLocked => "community.refused.locked",
+            Refusal::PostDeleted => "community.refused.deleted",
+            Refusal::MissingReason => "community.refused.reason",
+            Refusal::NotYourPost => "community.refused.not-yours",
+            Refusal::OwnPost => "community.refused.own-post",
+            Refusal::NotYourThread => "community.refused.not-your-thread",
+            Refusal::NotAQuestion => "community.refused.not-a-question",
+            Refusal::NotAnAnswer => "community.refused.not-an-answer",
+            Refusal::BadPeriod => "community.refused.period",
+            Refusal::NoSuchMember => "community.refused.no-member",
+            Refusal::IsModerator => "community.refused.moderator",
         }
     }
 }

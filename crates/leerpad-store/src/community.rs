@@ -588,6 +588,37 @@ pub fn count_replies(
         .get_result(c)?)
 }
 
+/// How many replies before `post_id` a thread has in the states given.
+pub fn count_replies_before(
+    c: &mut DbConnection,
+    thread_id: i32,
+    first_id: i32,
+    post_id: i32,
+    states: &[&str],
+) -> StoreResult<i64> {
+    Ok(posts::table
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::id.gt(first_id))
+        .filter(posts::id.lt(post_id))
+        .filter(posts::state.eq_any(states))
+        .count()
+        .get_result(c)?)
+}
+
+/// The ids of `user_id`'s held or hidden posts in a thread.
+pub fn own_unpublished(
+    c: &mut DbConnection,
+    thread_id: i32,
+    user_id: i32,
+) -> StoreResult<Vec<i32>> {
+    Ok(posts::table
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::author_id.eq(user_id))
+        .filter(posts::state.eq_any([PostState::Held.as_str(), PostState::Hidden.as_str()]))
+        .select(posts::id)
+        .load(c)?)
+}
+
 /// The posts `ids`, or page `page` of a thread's replies in the states given (the
 /// opening post is not among them), in order, with their authors and counts.
 pub fn replies_page(
@@ -711,6 +742,15 @@ pub fn revisions(c: &mut DbConnection, post_id: i32) -> StoreResult<Vec<Revision
         .order(post_revisions::id)
         .select(Revision::as_select())
         .load(c)?)
+}
+
+/// Removes a post's text and its earlier texts (its author deleted it).
+pub fn delete_post_text(c: &mut DbConnection, post_id: i32) -> StoreResult<()> {
+    diesel::delete(post_revisions::table.filter(post_revisions::post_id.eq(post_id))).execute(c)?;
+    diesel::update(posts::table.find(post_id))
+        .set((posts::body.eq(""), posts::html.eq("")))
+        .execute(c)?;
+    Ok(())
 }
 
 /// Sets a post's state; `reviewed` marks its reports so far as dealt with. A post

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod audit;
 pub mod authoring;
 pub mod backup;
 pub mod calendar;

@@ -18,7 +18,7 @@ use crate::db::{write_transaction, Db, DbConnection};
 use crate::error::{StoreError, StoreResult};
 use crate::per_backend;
 use crate::schema::{
-    assets, audit_log, contents, course_versions, courses, items, lesson_progress, quiz_answers,
+    assets, contents, course_versions, courses, items, lesson_progress, quiz_answers,
     quiz_attempts, reflections, scenario_runs, version_items,
 };
 
@@ -504,15 +504,7 @@ fn apply(
         "moved": d.moved.len(),
         "removed": d.removed.iter().map(|r| &r.id).collect::<Vec<_>>(),
     });
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(now),
-            audit_log::action.eq("course.publish"),
-            audit_log::subject.eq(course_id),
-            audit_log::details.eq(details.to_string()),
-        ))
-        .execute(c)?;
-    Ok(())
+    crate::audit::record(c, None, "course.publish", course_id, &details, now)
 }
 
 /// Stores the bodies of items whose content is not in the database yet. Items that

@@ -67,6 +67,44 @@ pub struct Config {
     /// `human` (default): readable lines; `json`: one JSON object per line.
     pub log_format: LogFormat,
     pub mail: MailConfig,
+    pub community: CommunityConfig,
+}
+
+/// The learning community's moderation settings (`[community]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommunityConfig {
+    /// A post reported by this many people is hidden until a moderator reviews it
+    /// (0: never hidden by reports alone).
+    pub hide_after_reports: u32,
+    /// A member's first this many posts wait for a moderator's approval (0: none).
+    pub hold_first_posts: u32,
+    /// At most this many posts per member in `window_minutes`.
+    pub posts_per_window: u32,
+    pub window_minutes: u32,
+}
+
+impl Default for CommunityConfig {
+    fn default() -> Self {
+        let m = leerpad_core::community::Moderation::default();
+        CommunityConfig {
+            hide_after_reports: m.hide_after_reports,
+            hold_first_posts: m.hold_first_posts,
+            posts_per_window: m.posts_per_window,
+            window_minutes: m.window_minutes,
+        }
+    }
+}
+
+impl CommunityConfig {
+    pub fn moderation(&self) -> leerpad_core::community::Moderation {
+        leerpad_core::community::Moderation {
+            hide_after_reports: self.hide_after_reports,
+            hold_first_posts: self.hold_first_posts,
+            posts_per_window: self.posts_per_window,
+            window_minutes: self.window_minutes,
+        }
+    }
 }
 
 /// How log lines are written.
@@ -150,6 +188,7 @@ impl Default for Config {
             metrics_token: None,
             log_format: LogFormat::Human,
             mail: MailConfig::default(),
+            community: CommunityConfig::default(),
         }
     }
 }
@@ -250,6 +289,10 @@ impl Config {
             "`nudge_max_per_run` must be at least 1"
         );
         self.digest_weekday()?;
+        anyhow::ensure!(
+            self.community.posts_per_window >= 1 && (1..=24 * 60).contains(&self.community.window_minutes),
+            "`community.posts_per_window` must be at least 1 and `community.window_minutes` between 1 and 1440"
+        );
         anyhow::ensure!(
             leerpad_store::Synchronous::parse(&self.sqlite_synchronous).is_some(),
             "`sqlite_synchronous` must be full or normal, not `{}`",
