@@ -34,6 +34,7 @@ pub const MESSAGES: &[&str] = &[
     "nudge-deadline-passed",
     "nudge-completed",
     "digest",
+    "community-reply",
 ];
 
 /// The default language, used when none (or an empty one) is given.
@@ -87,6 +88,9 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "digest/subject.txt.j2",
     "digest/body.txt.j2",
     "digest/body.html.j2",
+    "community-reply/subject.txt.j2",
+    "community-reply/body.txt.j2",
+    "community-reply/body.html.j2",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -855,7 +855,7 @@ pub fn has_answered(c: &mut DbConnection, thread_id: i32, user_id: i32) -> Store
         .filter(posts::state.ne(PostState::Deleted.as_str()))
         .count()
         .get_result::<i64>(c)?
-        > 1
+        > 0
         || first_post(c, thread_id)?.and_then(|p| p.author_id) == Some(user_id))
 }
 

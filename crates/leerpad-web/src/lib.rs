@@ -133,6 +133,8 @@ pub fn app(
         .configure(routes::calendar::routes)
         .configure(routes::search::routes)
         .configure(routes::trainer::routes)
+        .configure(routes::community::routes)
+        .configure(routes::community_api::routes)
 }
 
 fn security_headers(config: &Config) -> DefaultHeaders {

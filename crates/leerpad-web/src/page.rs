@@ -42,6 +42,17 @@ const NOTICES: &[&str] = &[
     "role-changed",
     "calendar-renewed",
     "email-retried",
+    "post-held",
+    "guidelines-accepted",
+    "following",
+    "not-following",
+    "answer-accepted",
+    "moderated",
+    "post-edited",
+    "post-deleted",
+    "post-reported",
+    "restricted",
+    "lifted",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the

@@ -131,6 +131,7 @@ impl Theme {
             let s = v.to_string();
             let parsed = chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S"))
+                .or_else(|_| chrono::DateTime::parse_from_rfc3339(&s).map(|d| d.naive_utc()))
                 .map_err(|e| {
                     Error::new(
                         ErrorKind::InvalidOperation,

@@ -73,7 +73,12 @@ pub fn thread(
     let Some(first) = store::first_post(c, thread.id)? else {
         return Ok(None);
     };
-    let opening = store::post_rows(c, &[first.id])?.remove(0);
+    let mut opening = store::post_rows(c, &[first.id])?.remove(0);
+    // An opening post the reader may not see keeps its place, without its text.
+    if !at.sees(&opening.post) {
+        opening.post.body.clear();
+        opening.post.html.clear();
+    }
     let answer_first_pending = thread.answer_first
         && !at.access.moderate
         && !store::has_answered(c, thread.id, at.user.id)?;

@@ -64,6 +64,10 @@ fn every_message_renders_in_both_languages() {
         "organisation": "Gemeente Gent",
         "email": "an@gent.be",
         "coordinator": false,
+        "writer": "Cora Peeters",
+        "thread": "Wie gebruikt deDuider?",
+        "text": "Wij wel.",
+        "preferences_link": "https://leerpad.example/me/notifications",
     });
     for name in MESSAGES {
         for lang in ["nl", "en"] {

@@ -90,16 +90,20 @@ impl ResponseError for ApiError {
     }
 }
 
-type ApiResult = Result<HttpResponse, ApiError>;
+pub(crate) type ApiResult = Result<HttpResponse, ApiError>;
 
-fn user(viewer: &Viewer) -> Result<leerpad_store::accounts::User, ApiError> {
+pub(crate) fn user(viewer: &Viewer) -> Result<leerpad_store::accounts::User, ApiError> {
     viewer
         .user
         .clone()
         .ok_or(ApiError(AppError::SignInRequired { next: "/".into() }))
 }
 
-fn check_csrf(state: &AppState, viewer: &Viewer, req: &HttpRequest) -> Result<(), ApiError> {
+pub(crate) fn check_csrf(
+    state: &AppState,
+    viewer: &Viewer,
+    req: &HttpRequest,
+) -> Result<(), ApiError> {
     let token = req
         .headers()
         .get("X-CSRF-Token")

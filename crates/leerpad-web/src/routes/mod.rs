@@ -7,6 +7,8 @@ pub mod api;
 pub mod api_tokens;
 pub mod auth;
 pub mod calendar;
+pub mod community;
+pub mod community_api;
 pub mod course;
 pub mod item;
 pub mod members;

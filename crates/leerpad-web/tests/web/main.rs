@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod authorization;
 mod certificates;
+mod community;
 mod connections;
 mod contract;
 mod coordinators;
