@@ -1035,3 +1035,102 @@ pub fn remove_posts_of(c: &mut DbConnection, user_id: i32) -> StoreResult<()> {
         .execute(c)?;
     Ok(())
 }
+
+// --- a member's data ---
+
+/// Everything of the community about `user_id`, for their data download: the
+/// threads they started, their posts with earlier texts, their reports, what
+/// they read and follow, the guidelines they accepted and their restrictions.
+pub fn export(c: &mut DbConnection, user_id: i32) -> StoreResult<serde_json::Value> {
+    use serde_json::json;
+    let time = |t: NaiveDateTime| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let key_of = |c: &mut DbConnection, space_id: i32| -> StoreResult<String> {
+        Ok(space_by_id(c, space_id)?.map(|s| s.key).unwrap_or_default())
+    };
+    let started: Vec<Thread> = threads::table
+        .filter(threads::author_id.eq(user_id))
+        .order(threads::id)
+        .select(Thread::as_select())
+        .load(c)?;
+    let mut threads_out = Vec::new();
+    for t in &started {
+        threads_out.push(json!({
+            "thread": t.id, "space": key_of(c, t.space_id)?, "title": t.title,
+            "question": t.question, "created_at": time(t.created_at),
+        }));
+    }
+    let written: Vec<Post> = posts::table
+        .filter(posts::author_id.eq(user_id))
+        .order(posts::id)
+        .select(Post::as_select())
+        .load(c)?;
+    let mut posts_out = Vec::new();
+    for p in &written {
+        let revisions: Vec<serde_json::Value> = revisions(c, p.id)?
+            .into_iter()
+            .map(|r| json!({ "body": r.body, "replaced_at": time(r.replaced_at), "by_moderator": r.by_moderator, "note": r.note }))
+            .collect();
+        posts_out.push(json!({
+            "post": p.id, "thread": p.thread_id, "body": p.body, "state": p.state,
+            "created_at": time(p.created_at), "edited_at": p.edited_at.map(time),
+            "revisions": revisions,
+        }));
+    }
+    let reports: Vec<(i32, String, NaiveDateTime)> = post_reports::table
+        .filter(post_reports::user_id.eq(user_id))
+        .order(post_reports::reported_at)
+        .select((
+            post_reports::post_id,
+            post_reports::reason,
+            post_reports::reported_at,
+        ))
+        .load(c)?;
+    let read: Vec<(i32, i32)> = thread_reads::table
+        .filter(thread_reads::user_id.eq(user_id))
+        .order(thread_reads::thread_id)
+        .select((thread_reads::thread_id, thread_reads::last_post_id))
+        .load(c)?;
+    let follows: Vec<(i32, NaiveDateTime)> = thread_follows::table
+        .filter(thread_follows::user_id.eq(user_id))
+        .order(thread_follows::thread_id)
+        .select((thread_follows::thread_id, thread_follows::since))
+        .load(c)?;
+    let accepted: Vec<(i32, NaiveDateTime)> = guideline_acceptances::table
+        .filter(guideline_acceptances::user_id.eq(user_id))
+        .order(guideline_acceptances::space_id)
+        .select((
+            guideline_acceptances::space_id,
+            guideline_acceptances::accepted_at,
+        ))
+        .load(c)?;
+    let mut accepted_out = Vec::new();
+    for (space_id, at) in accepted {
+        accepted_out.push(json!({ "space": key_of(c, space_id)?, "accepted_at": time(at) }));
+    }
+    let restricted: Vec<(i32, String, String, Option<NaiveDateTime>)> = space_restrictions::table
+        .filter(space_restrictions::user_id.eq(user_id))
+        .order(space_restrictions::space_id)
+        .select((
+            space_restrictions::space_id,
+            space_restrictions::kind,
+            space_restrictions::reason,
+            space_restrictions::until,
+        ))
+        .load(c)?;
+    let mut restricted_out = Vec::new();
+    for (space_id, kind, reason, until) in restricted {
+        restricted_out.push(json!({ "space": key_of(c, space_id)?, "kind": kind, "reason": reason, "until": until.map(time) }));
+    }
+    Ok(json!({
+        "threads": threads_out,
+        "posts": posts_out,
+        "reports": reports.into_iter().map(|(post, reason, at)| json!({ "post": post, "reason": reason, "reported_at": time(at) })).collect::<Vec<_>>(),
+        "read": read.into_iter().map(|(thread, last)| json!({ "thread": thread, "last_post": last })).collect::<Vec<_>>(),
+        "follows": follows.into_iter().map(|(thread, since)| json!({ "thread": thread, "since": time(since) })).collect::<Vec<_>>(),
+        "guidelines_accepted": accepted_out,
+        "restrictions": restricted_out,
+    }))
+}

@@ -38,7 +38,14 @@
 //! - `audit_log`: what they did that was logged: `at`, `action`, `subject`,
 //!   `details`;
 //! - `calendar_feed`: `null`, or `created_at` of the private address their
-//!   deadlines' calendar feed has (not the key in it).
+//!   deadlines' calendar feed has (not the key in it);
+//! - `community`: `threads` they started (`thread`, `space`, `title`,
+//!   `question`, `created_at`), `posts` they wrote (`post`, `thread`, `body`,
+//!   `state`, `created_at`, `edited_at`, and `revisions`: earlier texts with
+//!   `replaced_at`, `by_moderator` and `note`), `reports` they made (`post`,
+//!   `reason`, `reported_at`), `read` (`thread`, `last_post` seen), `follows`
+//!   (`thread`, `since`), `guidelines_accepted` (`space`, `accepted_at`) and
+//!   `restrictions` on them (`space`, `kind`, `reason`, `until`).
 //!
 //! Secrets are never exported: no password hash, no session id, no token or token
 //! hash, no API token id.
@@ -120,6 +127,7 @@ pub fn export_at(
             "emails": export_emails(c, user_id, &profile.email)?,
             "audit_log": export_audit(c, user_id)?,
             "calendar_feed": export_calendar_feed(c, user_id)?,
+            "community": crate::community::export(c, user_id)?,
         })))
     })
 }
@@ -621,7 +629,30 @@ fn export_audit(c: &mut DbConnection, user_id: i32) -> StoreResult<Vec<Value>> {
 /// Refused with [`StoreError::Invalid`] for the last administrator who is not
 /// disabled: someone must be left who can run the site.
 pub fn delete_account(c: &mut DbConnection, user_id: i32, now: NaiveDateTime) -> StoreResult<bool> {
+    delete_account_with(c, user_id, PostsOnDeletion::Keep, now)
+}
+
+/// What happens to a member's community posts when their account goes: kept,
+/// shown as by a "former member", or removed (their text and earlier texts
+/// gone; a thread only they posted in goes whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostsOnDeletion {
+    #[default]
+    Keep,
+    Remove,
+}
+
+/// [`delete_account`], with the member's choice for their posts.
+pub fn delete_account_with(
+    c: &mut DbConnection,
+    user_id: i32,
+    posts: PostsOnDeletion,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
     write_transaction(c, |c| {
+        if posts == PostsOnDeletion::Remove {
+            crate::community::remove_posts_of(c, user_id)?;
+        }
         let found: Option<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
             users::table
                 .find(user_id)

@@ -225,6 +225,22 @@ pub fn unique_keys(conn: &mut DbConnection) -> BTreeSet<UniqueKey> {
 /// Columns that look like a reference to another table's row but are not one, and why.
 const NOT_REFERENCES: &[(&str, &str, &str)] = &[
     (
+        "threads",
+        "lesson_id",
+        "the id of a lesson written in the sources, kept across versions",
+    ),
+    (
+        "threads",
+        "accepted_post_id",
+        "a post of the same thread: posts go only with their thread (an author's \
+         deleted post stays as a marker), and threads are made before their posts",
+    ),
+    (
+        "thread_reads",
+        "last_post_id",
+        "a high-water mark of post ids seen, compared, never joined",
+    ),
+    (
         "nudge_log",
         "rule_id",
         "the id of a reminder rule written in course.yaml",

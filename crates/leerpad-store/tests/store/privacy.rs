@@ -228,6 +228,49 @@ fn learner_data(c: &mut DbConnection, user: i32, email: &str, tag: &str, version
         .execute(c)
         .unwrap();
     accounts::rate_limit_hit(c, &format!("sign-in:email:{email}"), t, 10, t).unwrap();
+    community_data(c, user, tag, t);
+}
+
+/// A thread and a post (edited once) in the network, read, followed and
+/// reported, the guidelines accepted, and a restriction.
+fn community_data(c: &mut DbConnection, user: i32, tag: &str, t: NaiveDateTime) {
+    use leerpad_core::community::{PostState, RestrictionKind, SpaceKind};
+    use leerpad_store::community as cs;
+    let space = cs::space(c, &SpaceKind::Network, t).unwrap();
+    cs::accept_guidelines(c, user, space.id, t).unwrap();
+    let (thread, post_id) = cs::create_thread(
+        c,
+        &cs::NewThread {
+            space_id: space.id,
+            lesson_id: None,
+            title: &format!("Draad van {tag}"),
+            author_id: user,
+            question: false,
+            answer_first: false,
+        },
+        &cs::NewPost {
+            author_id: user,
+            body: &format!("Bericht van {tag}"),
+            html: "<p>bericht</p>",
+            state: PostState::Visible,
+        },
+        t,
+    )
+    .unwrap();
+    let post = cs::post(c, post_id).unwrap().unwrap();
+    cs::edit_post(
+        c,
+        &post,
+        &format!("Bewerkt bericht van {tag}"),
+        "<p>bewerkt</p>",
+        None,
+        t,
+    )
+    .unwrap();
+    cs::mark_read(c, user, thread, post_id).unwrap();
+    cs::follow(c, user, thread, t).unwrap();
+    cs::report(c, &post, user, &format!("Melding van {tag}"), t).unwrap();
+    cs::restrict(c, space.id, user, RestrictionKind::Mute, "proef", None, t).unwrap();
 }
 
 /// How many rows of each table reference `user` (by id, or by address for the outbox
@@ -763,6 +806,17 @@ const EXPORTED: &[(&str, &str)] = &[
     ("email_outbox.user_id", "emails"),
     ("audit_log.actor_id", "audit_log"),
     ("calendar_feeds.user_id", "calendar_feed"),
+    ("threads.author_id", "community.threads"),
+    ("posts.author_id", "community.posts"),
+    ("post_revisions.post_id", "community.posts.0.revisions"),
+    ("post_reports.user_id", "community.reports"),
+    ("thread_reads.user_id", "community.read"),
+    ("thread_follows.user_id", "community.follows"),
+    (
+        "guideline_acceptances.user_id",
+        "community.guidelines_accepted",
+    ),
+    ("space_restrictions.user_id", "community.restrictions"),
 ];
 const ACTOR_ONLY: &[(&str, &str)] = &[
     (

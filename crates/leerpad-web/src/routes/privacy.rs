@@ -72,6 +72,8 @@ async fn delete_page(
 struct DeleteForm {
     password: Option<String>,
     email: Option<String>,
+    /// `remove` to remove one's community posts; they are kept otherwise.
+    posts: Option<String>,
 }
 
 #[post("/me/delete")]
@@ -109,13 +111,17 @@ async fn delete_account(
     }
 
     let (id, now) = (user.id, state.clock.now());
+    let posts = match f.posts.as_deref() {
+        Some("remove") => privacy::PostsOnDeletion::Remove,
+        _ => privacy::PostsOnDeletion::Keep,
+    };
     let outcome = state
         .db(move |c| -> StoreResult<Result<Vec<String>, String>> {
             let courses = learning::enrolments_of(c, id)?
                 .into_iter()
                 .map(|e| e.course_id)
                 .collect();
-            match privacy::delete_account(c, id, now) {
+            match privacy::delete_account_with(c, id, posts, now) {
                 Ok(_) => Ok(Ok(courses)),
                 Err(StoreError::Invalid(reason)) => Ok(Err(reason)),
                 Err(e) => Err(e),
