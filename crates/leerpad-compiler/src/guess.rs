@@ -61,8 +61,13 @@ pub struct Tally {
     positions: Positions,
     true_false: Balance,
     best_choice: Share,
-    quizzes_counted: usize,
-    scenarios_counted: usize,
+    /// How many quizzes (or scenarios) each figure comes from: a course-wide share is
+    /// reported only when it adds up more than one, otherwise the quiz's own check
+    /// said it all.
+    longest_from: usize,
+    positions_from: usize,
+    true_false_from: usize,
+    best_choice_from: usize,
 }
 
 /// How often something happened (`hits`), against the chance of it happening by
@@ -319,8 +324,9 @@ fn compare_length(lengths: &[usize], chosen: usize) -> Option<(bool, bool, usize
     Some((longest, clearly, other))
 }
 
+/// The end of every hint: how to silence the check where it was reported.
 fn silence_hint(check: &str, place: &str) -> String {
-    format!("if this is deliberate, add `allow: {{{check}: \"why\"}}` to {place}")
+    format!("if it is deliberate, add `allow: {{{check}: \"why\"}}` to {place}")
 }
 
 /// Checks a quiz, and adds its figures to the course's.
@@ -409,11 +415,13 @@ pub fn check_quiz(
     }
     allow.finish(diags);
 
+    tally.longest_from += usize::from(!longest.chances.is_empty());
+    tally.positions_from += usize::from(!positions.0.is_empty());
+    tally.true_false_from += usize::from(balance.trues + balance.falses > 0);
     tally.longest.add(&longest);
     tally.positions.0.extend(positions.0);
     tally.true_false.trues += balance.trues;
     tally.true_false.falses += balance.falses;
-    tally.quizzes_counted += 1;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -443,7 +451,7 @@ fn check_question(
                 ),
             )
             .with_hint(format!(
-                "learners who know the answer misread double negatives; ask it positively. {}",
+                "learners who know the answer misread double negatives: ask it positively; {}",
                 silence_hint(DOUBLE_NEGATIVE, place)
             )),
             diags,
@@ -466,7 +474,7 @@ fn check_question(
                     format!("\"{phrase}\" as an option"),
                 )
                 .with_hint(format!(
-                    "a learner who sees two right options can pick \"all of the above\" without knowing the third, and \"none of the above\" shows nothing of what they know; write a real option instead, or make the question `multiple_response`. {}",
+                    "a learner who spots two right options picks \"all of the above\" without knowing the rest, and \"none of the above\" shows nothing of what they know: write a real option, or make the question `multiple_response`; {}",
                     silence_hint(ALL_OF_THE_ABOVE, place)
                 )),
                 diags,
@@ -503,7 +511,7 @@ fn check_question(
                 ),
             )
             .with_hint(format!(
-                "learners who do not know the answer pick the longest, most careful option; make the other options as long and as plausible, or say this one more briefly. {}",
+                "learners who do not know the answer pick the longest, most careful option: make the other options as long and as plausible, or say this one more briefly; {}",
                 silence_hint(LONGEST_CORRECT, place)
             )),
         );
@@ -529,7 +537,7 @@ fn longest_share(
         ),
     )
     .with_hint(format!(
-        "learners soon learn to pick the longest option; make the other options as long as the correct one in most of these questions. {}",
+        "learners soon learn to pick the longest option: make the other options as long as the correct one in most of these questions; {}",
         silence_hint(LONGEST_CORRECT, place)
     ))
 }
@@ -555,7 +563,7 @@ fn position_share(
             ),
         )
         .with_hint(format!(
-            "learners notice where the answer usually is; set `shuffle_options: true` so that each learner sees the options in an order of their own, or vary the place of the correct option. {}",
+            "learners notice where the answer usually is: set `shuffle_options: true` so that each learner sees the options in an order of their own, or vary the place of the correct option; {}",
             silence_hint(PREDICTABLE_POSITION, place)
         )),
     )
@@ -586,7 +594,7 @@ fn balance_share(
             ),
         )
         .with_hint(format!(
-            "a learner who always answers `{name}` passes these without reading them; turn some statements around so that their answer is `{other}`. {}",
+            "a learner who always answers `{name}` passes these without reading them: turn some statements around so that their answer is `{other}`; {}",
             silence_hint(TRUE_FALSE_BALANCE, place)
         )),
     )
@@ -644,7 +652,7 @@ pub fn check_scenario(
                                 ),
                             )
                             .with_hint(format!(
-                                "learners pick the longest, most careful choice without weighing the dilemma; give the other choices as much substance, or say this one more briefly. {}",
+                                "learners pick the longest, most careful choice without weighing the dilemma: give the other choices as much substance, or say this one more briefly; {}",
                                 silence_hint(LONGEST_BEST_CHOICE, "this step")
                             )),
                         );
@@ -669,8 +677,8 @@ pub fn check_scenario(
         );
     }
     allow.finish(diags);
+    tally.best_choice_from += usize::from(!share.chances.is_empty());
     tally.best_choice.add(&share);
-    tally.scenarios_counted += 1;
 }
 
 fn best_choice_share(
@@ -692,7 +700,7 @@ fn best_choice_share(
         ),
     )
     .with_hint(format!(
-        "learners soon learn to pick the longest choice; give the other choices as much substance in most of these steps. {}",
+        "learners soon learn to pick the longest choice: give the other choices as much substance in most of these steps; {}",
         silence_hint(LONGEST_BEST_CHOICE, place)
     ))
 }
@@ -746,8 +754,8 @@ fn unique_best(values: &[Option<u8>]) -> Option<usize> {
     at.next().is_none().then_some(i)
 }
 
-/// The shares across the whole course, reported on `course.yaml` when the course
-/// has more than one quiz (or scenario); with one, its own check said it all.
+/// The shares across the whole course, reported on `course.yaml` when they add up
+/// more than one quiz (or scenario); with one, its own check said it all.
 pub fn check_course(raw: &RawCourse, doc: &YamlDoc<'_>, tally: &Tally, diags: &mut Diagnostics) {
     let root = YPath::root();
     let allow = Allow::new(
@@ -765,21 +773,23 @@ pub fn check_course(raw: &RawCourse, doc: &YamlDoc<'_>, tally: &Tally, diags: &m
     let at = doc.key_pos(&root.key("id"));
     let scope = "of this course";
     let place = "course.yaml";
-    if tally.quizzes_counted > 1 {
-        if tally.longest.is_suspicious() {
-            allow.report(
-                longest_share(&doc.file, at, &tally.longest, scope, place),
-                diags,
-            );
-        }
+    if tally.longest_from > 1 && tally.longest.is_suspicious() {
+        allow.report(
+            longest_share(&doc.file, at, &tally.longest, scope, place),
+            diags,
+        );
+    }
+    if tally.positions_from > 1 {
         if let Some(d) = position_share(&doc.file, at, &tally.positions, scope, place) {
             allow.report(d, diags);
         }
+    }
+    if tally.true_false_from > 1 {
         if let Some(d) = balance_share(&doc.file, at, tally.true_false, scope, place) {
             allow.report(d, diags);
         }
     }
-    if tally.scenarios_counted > 1 && tally.best_choice.is_suspicious() {
+    if tally.best_choice_from > 1 && tally.best_choice.is_suspicious() {
         allow.report(
             best_choice_share(&doc.file, at, &tally.best_choice, scope, place),
             diags,
