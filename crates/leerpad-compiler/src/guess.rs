@@ -992,6 +992,16 @@ mod tests {
             chances: vec![0.25; 16],
         };
         assert!(share.is_suspicious());
+        // The example of docs/course-format.md: five questions of three or four
+        // options, the correct one the longest in two is chance, in four is not.
+        for options in [3.0, 4.0] {
+            let five = |hits| Share {
+                hits,
+                chances: vec![1.0 / options; 5],
+            };
+            assert!(!five(2).is_suspicious());
+            assert!(five(4).is_suspicious());
+        }
         // Two of two is never enough.
         let share = Share {
             hits: 2,
