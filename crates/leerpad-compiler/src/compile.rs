@@ -9,6 +9,7 @@ use leerpad_core::{
 };
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Position};
+use crate::guess;
 use crate::ids::IdScope;
 use crate::markdown::{render_fragment, render_lesson, FileContext, LinkContext, Rendered};
 use crate::quiz::build_quiz;
@@ -218,6 +219,7 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
     let mut used_assets = BTreeSet::new();
     let module_count = modules.len();
     let mut built_modules = Vec::new();
+    let mut tally = guess::Tally::default();
     for module in modules {
         let mut items = Vec::new();
         for item in module.items {
@@ -228,7 +230,7 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
             };
             let Some(parsed) = item.parsed else { continue };
             let mut rendered = Rendered::default();
-            let built = build_item(parsed, &file, &mut ids, &mut rendered);
+            let built = build_item(parsed, &file, &mut ids, &mut tally, &mut rendered);
             used_assets.append(&mut rendered.assets);
             diags.extend(rendered.diagnostics);
             items.extend(built);
@@ -265,6 +267,10 @@ pub fn compile_tree(tree: &SourceTree) -> (Option<Course>, Diagnostics) {
             )
             .with_hint("add a module folder such as 01-introduction/ with a module.yaml"),
         );
+    }
+
+    if let (Some(raw), Some(doc)) = (&raw_course, &course_doc) {
+        guess::check_course(raw, doc, &tally, &mut diags);
     }
 
     // Course-level fields that need the rest: nudges, sources, certificate, assets.
@@ -482,6 +488,7 @@ fn build_item(
     parsed: ParsedItem<'_>,
     file: &FileContext<'_>,
     ids: &mut IdScope,
+    tally: &mut guess::Tally,
     out: &mut Rendered,
 ) -> Option<Item> {
     let (id, title, duration_minutes, body) = match parsed {
@@ -526,11 +533,13 @@ fn build_item(
         }
         ParsedItem::Quiz(raw, doc) => {
             let (id, title, duration) = (raw.id.clone(), raw.title.clone(), raw.duration_minutes);
+            guess::check_quiz(&raw, &doc, file.link.language, tally, &mut out.diagnostics);
             let quiz = build_quiz(raw, &doc, file, ids, out)?;
             (id, title, duration, ItemBody::Quiz(quiz))
         }
         ParsedItem::Scenario(raw, doc) => {
             let (id, title, duration) = (raw.id.clone(), raw.title.clone(), raw.duration_minutes);
+            guess::check_scenario(&raw, &doc, tally, &mut out.diagnostics);
             let scenario = build_scenario(raw, &doc, file, out)?;
             (id, title, duration, ItemBody::Scenario(scenario))
         }

@@ -7,6 +7,7 @@
 
 mod compile;
 pub mod diagnostic;
+mod guess;
 mod ids;
 pub mod markdown;
 mod quiz;

@@ -12,7 +12,13 @@
 use leerpad_core::{
     Id, Language, LessonRequirement, Outcome, QuizRequirement, ScenarioRequirement, Visibility,
 };
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+
+/// `allow:` on a course, quiz, question, scenario or step: the guessability checks
+/// silenced there, each with the reason why (see `guess.rs`).
+pub type RawAllow = BTreeMap<String, Option<String>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +43,8 @@ pub struct RawCourse {
     /// Email addresses of the people who author the course.
     #[serde(default)]
     pub authors: Vec<String>,
+    #[serde(default)]
+    pub allow: RawAllow,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +137,8 @@ pub struct RawQuiz {
     pub questions: Vec<Option<RawQuestion>>,
     #[serde(default)]
     pub pools: Vec<Option<RawPool>>,
+    #[serde(default)]
+    pub allow: RawAllow,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +202,8 @@ pub struct RawQuestion {
     pub accept: Option<Vec<RawAccept>>,
     pub case_sensitive: Option<bool>,
     pub feedback: Option<RawFeedback>,
+    #[serde(default)]
+    pub allow: RawAllow,
 }
 
 impl RawQuestion {
@@ -263,6 +275,8 @@ pub struct RawScenario {
     pub intro: Option<String>,
     pub start: Option<Id>,
     pub steps: Vec<Option<RawStep>>,
+    #[serde(default)]
+    pub allow: RawAllow,
 }
 
 #[derive(Debug, Deserialize)]
@@ -273,6 +287,8 @@ pub struct RawStep {
     #[serde(default)]
     pub choices: Vec<RawChoice>,
     pub ending: Option<RawEnding>,
+    #[serde(default)]
+    pub allow: RawAllow,
 }
 
 #[derive(Debug, Deserialize)]

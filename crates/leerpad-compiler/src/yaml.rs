@@ -319,6 +319,15 @@ impl<'a> YamlDoc<'a> {
         Diagnostic::error(code, &self.file, self.pos(path), message)
     }
 
+    pub fn warning(
+        &self,
+        code: &'static str,
+        path: &YPath,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::warning(code, &self.file, self.pos(path), message)
+    }
+
     /// Deserialises the document into `T`, reporting every problem found.
     ///
     /// After an error the offending node is pruned and deserialisation tried again:
