@@ -496,6 +496,85 @@ fn routes() -> Vec<Row> {
         post("/unsubscribe/{token}", "/unsubscribe/$la1.bm90LXNpZ25lZA", Body::Form(&[("preference", "none")]),
                                                                             [NF, NF, NF, NF, NF, NF, NF, NF, NF]),
 
+        // --- the learning community: the network (members of any organisation, trainers,
+        // coordinators), a course's space (its learners and trainers), an organisation's
+        // space (its members); 404 for anyone else. `$gthread` is LA1's question in A's
+        // space (opening post `$gpost`), `$greply` CA's reply, `$gdel` LA1's reply.
+        get("/community", "/community",                                     [SI, OK, OK, OK, OK, SI, OK, SI, OK]),
+        get("/community/{space}", "/community/organisation-gent",           [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
+        get("/community/{space}", "/community/organisation-antwerpen",      [SI, NF, NF, OK, OK, SI, NF, SI, OK]),
+        get("/community/{space}", "/community/organisation-nergens",        [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+        get("/community/{space}", "/community/network",                     [SI, NF, OK, OK, OK, SI, OK, SI, OK]).trainer(OK),
+        get("/community/{space}", "/community/course-showcase",             [SI, NF, OK, OK, OK, SI, NF, SI, OK]).trainer(OK),
+        get("/community/{space}/lessons/{item}", "/community/course-showcase/lessons/welkom",
+                                                                            [SI, NF, OK, OK, OK, SI, NF, SI, OK]).trainer(OK),
+        get("/community/{space}/restrictions", "/community/organisation-gent/restrictions",
+                                                                            [SI, NF, NF, NF, NF, SI, OK, SI, OK]),
+        get("/community/moderation", "/community/moderation",               [SI, NF, NF, NF, OK, SI, OK, SI, OK]).trainer(OK),
+        get("/community/threads/{id}", "/community/threads/$gthread",       [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
+        get("/community/posts/{id}/edit", "/community/posts/$gpost/edit",   [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
+        get("/community/posts/{id}/history", "/community/posts/$gpost/history",
+                                                                            [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
+        get("/community/posts/{id}/report", "/community/posts/$greply/report",
+                                                                            [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
+        get("/api/v1/community/spaces", "/api/v1/community/spaces",         [UA, OK, OK, OK, OK, UA, OK, UA, OK]),
+        get("/api/v1/community/spaces/{space}/threads", "/api/v1/community/spaces/organisation-gent/threads",
+                                                                            [UA, NF, OK, NF, NF, UA, OK, UA, OK]),
+        get("/api/v1/community/threads/{id}", "/api/v1/community/threads/$gthread",
+                                                                            [UA, NF, OK, NF, NF, UA, OK, UA, OK]),
+        // Changes in A's space. A learner may not moderate (403 where they read).
+        post("/community/{space}/guidelines", "/community/organisation-gent/guidelines", NO_FIELDS,
+                                                                            [SI, NF, RE, NF, NF, SI, RE, SI, RE]),
+        post("/community/{space}/threads", "/community/organisation-gent/threads",
+            Body::Form(&[("title", "Draad van $me"), ("body", "Tekst van $me")]),
+                                                                            [SI, NF, RE, NF, NF, SI, RE, SI, RE]),
+        post("/community/threads/{id}/replies", "/community/threads/$gthread/replies",
+            Body::Form(&[("body", "Reactie van $me")]),                     [SI, NF, RE, NF, NF, SI, RE, SI, RE]),
+        post("/community/threads/{id}/follow", "/community/threads/$gthread/follow",
+            Body::Form(&[("follow", "1")]),                                 [SI, NF, RE, NF, NF, SI, RE, SI, RE]),
+        post("/community/threads/{id}/accept", "/community/threads/$gthread/accept",
+            Body::Form(&[("post", "$greply")]),                             [SI, NF, RE, NF, NF, SI, RE, SI, RE]),
+        post("/community/threads/{id}/moderate", "/community/threads/$gthread/moderate",
+            Body::Form(&[("action", "pin"), ("reason", "Vastgezet door $me")]),
+                                                                            [SI, NF, FB, NF, NF, SI, RE, SI, RE]),
+        post("/community/posts/{id}/edit", "/community/posts/$gpost/edit",
+            Body::Form(&[("body", "Bewerkt door $me"), ("note", "Nagekeken door $me")]),
+                                                                            [SI, NF, RE, NF, NF, SI, RE, SI, RE]),
+        // One's own post cannot be reported (CA wrote the reply).
+        post("/community/posts/{id}/report", "/community/posts/$greply/report",
+            Body::Form(&[("reason", "Gemeld door $me")]),                   [SI, NF, RE, NF, NF, SI, UNPR, SI, RE]),
+        post("/community/posts/{id}/moderate", "/community/posts/$greply/moderate",
+            Body::Form(&[("action", "restore"), ("reason", "Nagekeken door $me")]),
+                                                                            [SI, NF, FB, NF, NF, SI, RE, SI, RE]),
+        // Nobody with that address takes part in A's space; nobody is restricted there.
+        post("/community/{space}/restrictions", "/community/organisation-gent/restrictions",
+            Body::Form(&[("email", "niemand@example.org"), ("kind", "mute"), ("days", ""), ("reason", "proef")]),
+                                                                            [SI, NF, NF, NF, NF, SI, UNPR, SI, UNPR]),
+        post("/community/{space}/restrictions/{user}/lift", "/community/organisation-gent/restrictions/$la1/lift", NO_FIELDS,
+                                                                            [SI, NF, NF, NF, NF, SI, NF, SI, NF]),
+        post("/community/posts/{id}/delete", "/community/posts/$gdel/delete", NO_FIELDS,
+                                                                            [SI, NF, RE, NF, NF, SI, NF, SI, NF]),
+        post("/api/v1/community/spaces/{space}/guidelines", "/api/v1/community/spaces/organisation-gent/guidelines",
+            Body::Json(""),                                                 [UA, NF, OK, NF, NF, FB, OK, FB, OK]),
+        post("/api/v1/community/spaces/{space}/threads", "/api/v1/community/spaces/organisation-gent/threads",
+            Body::Json(r#"{"title": "API-draad van $me", "body": "Tekst"}"#),
+                                                                            [UA, NF, OK, NF, NF, FB, OK, FB, OK]),
+        post("/api/v1/community/threads/{id}/replies", "/api/v1/community/threads/$gthread/replies",
+            Body::Json(r#"{"body": "API-reactie van $me"}"#),              [UA, NF, OK, NF, NF, FB, OK, FB, OK]),
+        post("/api/v1/community/posts/{id}/report", "/api/v1/community/posts/$greply/report",
+            Body::Json(r#"{"reason": "Via de API gemeld door $me"}"#),      [UA, NF, OK, NF, NF, FB, UNPR, FB, OK]),
+        // Last in the shared spaces, where what one posts shows with one's name to
+        // the members of other organisations.
+        post("/community/{space}/guidelines", "/community/network/guidelines", NO_FIELDS,
+                                                                            [SI, NF, RE, RE, RE, SI, RE, SI, RE]).trainer(RE),
+        post("/community/{space}/threads", "/community/network/threads",
+            Body::Form(&[("title", "Netwerkdraad van $me"), ("body", "Tekst van $me")]),
+                                                                            [SI, NF, RE, RE, RE, SI, RE, SI, RE]).trainer(RE),
+        post("/community/{space}/guidelines", "/community/course-showcase/guidelines", NO_FIELDS,
+                                                                            [SI, NF, RE, RE, RE, SI, NF, SI, RE]).trainer(RE),
+        post("/community/{space}/lessons/{item}", "/community/course-showcase/lessons/welkom",
+            Body::Form(&[("body", "Over deze les, van $me")]),              [SI, NF, RE, RE, RE, SI, NF, SI, RE]).trainer(RE),
+
         // --- personal data: only one's own ---
         get("/me/data", "/me/data",                                         [SI, OK, OK, OK, OK, SI, OK, SI, OK]).check(own_data),
         get("/me/delete", "/me/delete",                                     [SI, OK, OK, OK, OK, SI, OK, SI, OK]),
@@ -722,6 +801,11 @@ struct Fixture {
     calendar: String,
     /// An email that failed, for the status page's retry.
     failed_email: i32,
+    /// LA1's question in A's space, its opening post, CA's reply and LA1's reply.
+    gthread: i32,
+    gpost: i32,
+    greply: i32,
+    gdel: i32,
 }
 
 fn now() -> NaiveDateTime {
@@ -814,6 +898,10 @@ impl Fixture {
             ("$unsubscribe", self.unsubscribe.clone()),
             ("$calendar", self.calendar.clone()),
             ("$failed", self.failed_email.to_string()),
+            ("$gthread", self.gthread.to_string()),
+            ("$gpost", self.gpost.to_string()),
+            ("$greply", self.greply.to_string()),
+            ("$gdel", self.gdel.to_string()),
             ("$me", who.label.to_string()),
             ("$name", who.name.clone()),
         ];
@@ -1253,7 +1341,42 @@ async fn every_route_for_every_caller() {
         id
     };
 
+    // LA1's question in A's space, with a reply of CA's and one of LA1's own.
+    let (gthread, gpost, greply, gdel) = {
+        use leerpad_core::community::{PostState, SpaceKind};
+        use leerpad_store::community::{self as cs, NewPost, NewThread};
+        let mut c = app.state.db.conn().unwrap();
+        let space = cs::space(&mut c, &SpaceKind::Organisation(org_a), now()).unwrap();
+        let post = |author, body| NewPost {
+            author_id: author,
+            body,
+            html: "<p>tekst</p>",
+            state: PostState::Visible,
+        };
+        let (thread, first) = cs::create_thread(
+            &mut c,
+            &NewThread {
+                space_id: space.id,
+                lesson_id: None,
+                title: "Vraag van Lotte",
+                author_id: la1_id,
+                question: true,
+                answer_first: false,
+            },
+            &post(la1_id, "Hoe pakken jullie dit aan?"),
+            now(),
+        )
+        .unwrap();
+        let reply = cs::add_post(&mut c, thread, &post(ca_id, "Zo doen wij het."), now()).unwrap();
+        let own = cs::add_post(&mut c, thread, &post(la1_id, "Nog een vraag."), now()).unwrap();
+        (thread, first, reply, own)
+    };
+
     let fixture = Fixture {
+        gthread,
+        gpost,
+        greply,
+        gdel,
         org_a,
         ca: ca_id,
         la1: la1_id,
