@@ -395,6 +395,112 @@ async fn every_api_response_matches_the_document() {
     );
     assert_eq!(status.as_u16(), 200, "{body}");
 
+    // The community, as the trainer (the network is theirs to read and moderate).
+    let (_, me) = tessa.json(s, "GET", "/api/v1/me", None, None).await;
+    let tcsrf = me["csrf_token"].as_str().unwrap().to_string();
+    let (status, body) = tessa
+        .json(s, "GET", "/api/v1/community/spaces", None, None)
+        .await;
+    contract.check(M::Get, "/api/v1/community/spaces", status.as_u16(), &body);
+    let (status, body) = tessa
+        .json(
+            s,
+            "POST",
+            "/api/v1/community/spaces/network/guidelines",
+            None,
+            Some(&tcsrf),
+        )
+        .await;
+    contract.check(
+        M::Post,
+        "/api/v1/community/spaces/{space}/guidelines",
+        status.as_u16(),
+        &body,
+    );
+    let threads = "/api/v1/community/spaces/{space}/threads";
+    let (status, body) = tessa
+        .json(
+            s,
+            "POST",
+            "/api/v1/community/spaces/network/threads",
+            Some(json!({"title": "Een vraag", "body": "Wie *weet* het?", "question": true})),
+            Some(&tcsrf),
+        )
+        .await;
+    contract.check(M::Post, threads, status.as_u16(), &body);
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let thread = body["thread"].as_i64().unwrap();
+    let (status, body) = tessa
+        .json(
+            s,
+            "POST",
+            "/api/v1/community/spaces/network/threads",
+            Some(json!({"title": " ", "body": "Zonder titel"})),
+            Some(&tcsrf),
+        )
+        .await;
+    contract.check(M::Post, threads, status.as_u16(), &body);
+    assert_eq!(status.as_u16(), 422, "{body}");
+    let (status, body) = tessa
+        .json(
+            s,
+            "GET",
+            "/api/v1/community/spaces/network/threads",
+            None,
+            None,
+        )
+        .await;
+    contract.check(M::Get, threads, status.as_u16(), &body);
+    let replies = format!("/api/v1/community/threads/{thread}/replies");
+    let (status, body) = tessa
+        .json(
+            s,
+            "POST",
+            &replies,
+            Some(json!({"body": "Ikzelf."})),
+            Some(&tcsrf),
+        )
+        .await;
+    contract.check(
+        M::Post,
+        "/api/v1/community/threads/{id}/replies",
+        status.as_u16(),
+        &body,
+    );
+    let post = body["post"].as_i64().unwrap();
+    let (status, body) = tessa
+        .json(
+            s,
+            "GET",
+            &format!("/api/v1/community/threads/{thread}"),
+            None,
+            None,
+        )
+        .await;
+    contract.check(
+        M::Get,
+        "/api/v1/community/threads/{id}",
+        status.as_u16(),
+        &body,
+    );
+    assert_eq!(body["replies"][0]["badge"], "trainer", "{body}");
+    let (status, body) = tessa
+        .json(
+            s,
+            "POST",
+            &format!("/api/v1/community/posts/{post}/report"),
+            Some(json!({"reason": "Eigen bericht"})),
+            Some(&tcsrf),
+        )
+        .await;
+    contract.check(
+        M::Post,
+        "/api/v1/community/posts/{id}/report",
+        status.as_u16(),
+        &body,
+    );
+    assert_eq!(status.as_u16(), 422, "one's own post: {body}");
+
     let all = documented(&contract.doc);
     let missed: Vec<_> = all.difference(&contract.exercised).collect();
     assert!(

@@ -50,8 +50,19 @@ fn every_text_a_template_asks_for_exists() {
     let nl = keys(&root.join("i18n/nl.toml"));
     let call = regex::Regex::new(r#"t\("([a-z0-9.-]+)"[,)]"#).unwrap();
     let mut missing = Vec::new();
-    for entry in std::fs::read_dir(root.join("templates")).unwrap() {
-        let path = entry.unwrap().path();
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("templates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         for c in call.captures_iter(&text) {
             if !nl.contains(&c[1]) {
