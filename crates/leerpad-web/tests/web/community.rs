@@ -770,3 +770,133 @@ async fn the_api_lists_spaces_and_posts_with_the_same_rules() {
         .await;
     assert_eq!(status.as_u16(), 401);
 }
+
+/// Four members on two instances (two connection pools on one database) reply
+/// 25 times each to one thread at once: every reply is kept, in one order, and
+/// the thread's author is told of each exactly once. On SQLite, and on
+/// PostgreSQL when `LEERPAD_TEST_DATABASE_URL` is set.
+#[test]
+fn two_instances_replying_to_one_thread_lose_nothing() {
+    use diesel::prelude::*;
+    use leerpad_app::community::{Community, InSpace, ThreadInput};
+    use leerpad_app::Outbox;
+    use leerpad_core::community::{Moderation, SpaceKind};
+    use leerpad_store::accounts::NewUser;
+    use leerpad_store::community as cs;
+    use leerpad_store::schema::{email_outbox, posts};
+
+    const EACH: usize = 25;
+    for t in leerpad_store::testing::TestDb::backends() {
+        let now = chrono::Utc::now().naive_utc();
+        let mut c = t.db.conn().unwrap();
+        let org = organisations::create(&mut c, "gent", "Stad Gent", now)
+            .unwrap()
+            .unwrap();
+        let mut members = Vec::new();
+        for n in 0..5 {
+            let user = accounts::create_user(
+                &mut c,
+                &NewUser {
+                    email: &format!("lid{n}@gent.be"),
+                    display_name: &format!("Lid {n}"),
+                    password_hash: None,
+                    role: Role::Learner,
+                    language: "nl",
+                    verified: true,
+                },
+                now,
+            )
+            .unwrap()
+            .unwrap();
+            organisations::add_member(&mut c, org.id, user.id, MemberRole::Member, None, None, now)
+                .unwrap();
+            members.push(user);
+        }
+        let community = Community {
+            outbox: Outbox::new(std::sync::Arc::new(leerpad_mail::Templates::builtin())),
+            base_url: "https://leerpad.example".into(),
+            moderation: Moderation {
+                posts_per_window: 1_000,
+                ..Moderation::default()
+            },
+        };
+        let kind = SpaceKind::Organisation(org.id);
+        let author = members.remove(0);
+        let at = InSpace::open(&mut c, &author, &kind, now).unwrap().unwrap();
+        community.accept_guidelines(&mut c, &at, now).unwrap();
+        let input = ThreadInput {
+            title: "Drukte".into(),
+            body: "Wie het eerst komt".into(),
+            ..ThreadInput::default()
+        };
+        let started = community
+            .start_thread(&mut c, &at, &input, None, now)
+            .unwrap()
+            .unwrap();
+        for m in &members {
+            let at = InSpace::open(&mut c, m, &kind, now).unwrap().unwrap();
+            community.accept_guidelines(&mut c, &at, now).unwrap();
+        }
+        drop(c);
+
+        let instances = [t.db.clone(), t.another_instance()];
+        std::thread::scope(|s| {
+            for (i, member) in members.iter().enumerate() {
+                let (db, community, kind) = (&instances[i % 2], &community, &kind);
+                s.spawn(move || {
+                    for n in 0..EACH {
+                        let mut c = db.conn().unwrap();
+                        let (at, thread) =
+                            InSpace::of_thread(&mut c, member, started.thread_id, now)
+                                .unwrap()
+                                .unwrap();
+                        assert_eq!(&at.space().kind(), kind);
+                        let text = format!("{} nummer {n}", member.display_name);
+                        community
+                            .reply(&mut c, &at, &thread, &text, now)
+                            .unwrap()
+                            .unwrap_or_else(|r| panic!("{}: {r:?}", t.name));
+                    }
+                });
+            }
+        });
+
+        let mut c = t.db.conn().unwrap();
+        let bodies: Vec<String> = posts::table
+            .filter(posts::thread_id.eq(started.thread_id))
+            .order(posts::id)
+            .select(posts::body)
+            .load(&mut c)
+            .unwrap();
+        assert_eq!(bodies.len(), 1 + members.len() * EACH, "{}", t.name);
+        for m in &members {
+            for n in 0..EACH {
+                let text = format!("{} nummer {n}", m.display_name);
+                assert_eq!(
+                    bodies.iter().filter(|b| **b == text).count(),
+                    1,
+                    "{}: {text}",
+                    t.name
+                );
+            }
+            // Each writer's replies are in the order they wrote them.
+            let own: Vec<&String> = bodies
+                .iter()
+                .filter(|b| b.starts_with(&m.display_name))
+                .collect();
+            let expected: Vec<String> = (0..EACH)
+                .map(|n| format!("{} nummer {n}", m.display_name))
+                .collect();
+            assert_eq!(own, expected.iter().collect::<Vec<_>>(), "{}", t.name);
+        }
+        let told: i64 = email_outbox::table
+            .filter(email_outbox::recipient.eq(&author.email))
+            .filter(email_outbox::kind.eq("community-reply"))
+            .count()
+            .get_result(&mut c)
+            .unwrap();
+        assert_eq!(told as usize, members.len() * EACH, "{}", t.name);
+        let (rows, _) = cs::threads_page(&mut c, at.space().id, author.id, 1).unwrap();
+        assert_eq!(rows[0].replies as usize, members.len() * EACH, "{}", t.name);
+    }
+}
