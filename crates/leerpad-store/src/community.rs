@@ -173,6 +173,14 @@ pub fn candidate_spaces(c: &mut DbConnection, user: &User) -> StoreResult<Vec<Sp
     Ok(out)
 }
 
+/// Every space made so far (for administrators, who may read them all).
+pub fn all_spaces(c: &mut DbConnection) -> StoreResult<Vec<Space>> {
+    Ok(spaces::table
+        .order(spaces::id)
+        .select(Space::as_select())
+        .load(c)?)
+}
+
 /// The name of an organisation, for an organisation space's title.
 pub fn organisation_name(c: &mut DbConnection, id: i32) -> StoreResult<Option<(String, String)>> {
     Ok(organisations::table
@@ -1133,4 +1141,70 @@ pub fn export(c: &mut DbConnection, user_id: i32) -> StoreResult<serde_json::Val
         "guidelines_accepted": accepted_out,
         "restrictions": restricted_out,
     }))
+}
+
+// --- search ---
+
+/// A post found by search.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct Found {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub post_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub thread_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub title: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub space_id: i32,
+    /// Plain text around the words found, which are marked with
+    /// [`crate::search::MARK_START`] and [`crate::search::MARK_END`].
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub snippet: String,
+}
+
+/// The best `limit` visible posts matching `query` in the spaces `space_ids`.
+pub fn search(
+    c: &mut DbConnection,
+    query: &leerpad_core::search::SearchQuery,
+    space_ids: &[i32],
+    limit: i32,
+) -> StoreResult<Vec<Found>> {
+    use diesel::sql_types::{Integer, Text};
+    if space_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids are numbers from the database: safe to write into the query.
+    let spaces = space_ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let found = match c {
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT p.id AS post_id, t.id AS thread_id, t.title, t.space_id, \
+               snippet(post_search, 0, char(2), char(3), '…', 24) AS snippet \
+             FROM post_search JOIN posts p ON p.id = post_search.rowid \
+             JOIN threads t ON t.id = p.thread_id \
+             WHERE post_search MATCH ? AND p.state = 'visible' AND t.space_id IN ({spaces}) \
+             ORDER BY bm25(post_search), p.id DESC LIMIT ?"
+        ))
+        .bind::<Text, _>(query.fts5())
+        .bind::<Integer, _>(limit)
+        .load(c)?,
+        DbConnection::Pg(c) => diesel::sql_query(format!(
+            "SELECT p.id AS post_id, t.id AS thread_id, t.title, t.space_id, \
+               ts_headline('simple', p.body, to_tsquery('simple', $1), \
+                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || \
+                 ', MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
+             FROM posts p JOIN threads t ON t.id = p.thread_id \
+             WHERE to_tsvector('simple', p.body) @@ to_tsquery('simple', $1) \
+               AND p.state = 'visible' AND t.space_id IN ({spaces}) \
+             ORDER BY ts_rank(to_tsvector('simple', p.body), to_tsquery('simple', $1)) DESC, p.id DESC \
+             LIMIT $2"
+        ))
+        .bind::<Text, _>(query.tsquery())
+        .bind::<Integer, _>(limit)
+        .load(c)?,
+    };
+    Ok(found)
 }

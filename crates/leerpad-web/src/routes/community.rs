@@ -29,6 +29,7 @@ use crate::viewer::Viewer;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
         .service(moderation)
+        .service(search)
         .service(thread_page)
         .service(reply)
         .service(follow)
@@ -241,6 +242,89 @@ async fn index(
         &req,
         "community/index.html.j2",
         json!({ "spaces": spaces }),
+    )
+    .await
+}
+
+// --- search ---
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+}
+
+/// Posts matching the words asked, in the spaces the reader may read.
+#[get("/community/search")]
+async fn search(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+    params: web::Query<SearchParams>,
+) -> AppResult<HttpResponse> {
+    use leerpad_core::search::{SearchQuery, MAX_QUERY_CHARS};
+    let raw = params.into_inner().q.unwrap_or_default();
+    if raw.trim().is_empty() {
+        return show(
+            &state,
+            &who.viewer,
+            &req,
+            "community/search.html.j2",
+            json!({ "max": MAX_QUERY_CHARS }),
+        )
+        .await;
+    }
+    let query = match SearchQuery::parse(&raw) {
+        Ok(q) => q,
+        Err(problem) => {
+            let shown: String = raw.chars().take(MAX_QUERY_CHARS).collect();
+            let ctx = json!({ "q": shown, "problem": problem.text_key(), "max": MAX_QUERY_CHARS });
+            return Ok(refused(
+                show(&state, &who.viewer, &req, "community/search.html.j2", ctx).await?,
+            ));
+        }
+    };
+    let (user, now) = (who.user.clone(), state.clock.now());
+    let found = state
+        .db(move |c| {
+            let kinds: Vec<SpaceKind> = if user.role() == leerpad_core::Role::Admin {
+                store::all_spaces(c)?.iter().map(Space::kind).collect()
+            } else {
+                store::candidate_spaces(c, &user)?
+            };
+            let mut readable = Vec::new();
+            for kind in kinds {
+                if let Some(at) = InSpace::open(c, &user, &kind, now)? {
+                    readable.push(at);
+                }
+            }
+            let ids: Vec<i32> = readable.iter().map(|a| a.space().id).collect();
+            let hits = store::search(c, &query, &ids, 50)?;
+            let mut out = Vec::with_capacity(hits.len());
+            for hit in hits {
+                let Some(at) = readable.iter().find(|a| a.space().id == hit.space_id) else {
+                    continue;
+                };
+                let page = views::page_of(c, at, hit.post_id, hit.thread_id)?;
+                out.push(json!({
+                    "title": hit.title,
+                    "link": post_link(hit.thread_id, page, hit.post_id),
+                    "snippet_html": crate::routes::search::snippet_html(&hit.snippet),
+                    "space": space_json(c, at)?,
+                }));
+            }
+            Ok(out)
+        })
+        .await?;
+    let mut found = found;
+    for f in found.iter_mut() {
+        titled(&state, std::slice::from_mut(f)).await;
+    }
+    show(
+        &state,
+        &who.viewer,
+        &req,
+        "community/search.html.j2",
+        json!({ "q": raw.trim(), "results": found, "searched": true, "max": MAX_QUERY_CHARS }),
     )
     .await
 }

@@ -93,7 +93,7 @@ async fn result(state: &AppState, hit: Hit) -> Value {
 }
 
 /// The snippet escaped for HTML, the words found in `<mark>`.
-fn snippet_html(snippet: &str) -> String {
+pub(crate) fn snippet_html(snippet: &str) -> String {
     let mut out = String::with_capacity(snippet.len() + 32);
     let mut open = false;
     for c in snippet.chars() {

@@ -517,6 +517,8 @@ fn routes() -> Vec<Row> {
                                                                             [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
         get("/community/posts/{id}/report", "/community/posts/$greply/report",
                                                                             [SI, NF, OK, NF, NF, SI, OK, SI, OK]),
+        get("/community/search", "/community/search?q=pakken",             [SI, OK, OK, OK, OK, SI, OK, SI, OK]).check(community_search_keeps_spaces_apart),
+        get("/community/search", "/community/search?q=%22%22",             [SI, UNPR, UNPR, UNPR, UNPR, SI, UNPR, SI, UNPR]),
         get("/api/v1/community/spaces", "/api/v1/community/spaces",         [UA, OK, OK, OK, OK, UA, OK, UA, OK]),
         get("/api/v1/community/spaces/{space}/threads", "/api/v1/community/spaces/organisation-gent/threads",
                                                                             [UA, NF, OK, NF, NF, UA, OK, UA, OK]),
@@ -674,6 +676,17 @@ fn shows_showcase(_: &Fixture, _: &Who, page: &Page) -> Result<(), String> {
         Ok(())
     } else {
         Err("showcase missing from the trainer's courses".into())
+    }
+}
+
+/// Search finds LA1's question in A's space only for those who read it.
+fn community_search_keeps_spaces_apart(_: &Fixture, who: &Who, page: &Page) -> Result<(), String> {
+    let found = page.body.contains("Vraag van Lotte");
+    let reads = matches!(who.caller, Caller::La1 | Caller::Ca | Caller::Admin);
+    match (found, reads) {
+        (true, false) => Err("search shows a post of a space the caller may not read".into()),
+        (false, true) => Err("search misses a post the caller may read".into()),
+        _ => Ok(()),
     }
 }
 

@@ -198,6 +198,57 @@ async fn members_talk_in_their_organisation_and_strangers_find_nothing() {
 }
 
 #[actix_web::test]
+async fn search_finds_posts_only_where_one_may_read() {
+    let app = test_app(|_| {}).await;
+    let s = &app.service;
+    let [mut an, mut bo, _, mut dirk] = gent(&app).await;
+    let thread = start(
+        &app,
+        &mut an,
+        GENT,
+        "Monitoring",
+        "We volgen de reële reacties op onze kanalen.",
+    )
+    .await;
+    reply(
+        &app,
+        &mut bo,
+        &thread,
+        "Wij ook, met een wekelijks overzicht.",
+    )
+    .await
+    .assert_status(303);
+    let found = bo.get(s, "/community/search?q=reele").await;
+    found.assert_status(200);
+    assert!(
+        found.body.contains("<mark>reële</mark>"),
+        "diacritics folded: {}",
+        found.body
+    );
+    let body = found.body.replace("&#x2f;", "/");
+    assert!(body.contains(&format!("href=\"{thread}#post-")), "{body}");
+    let prefix = bo.get(s, "/community/search?q=wekel").await;
+    assert!(
+        prefix.body.contains("Monitoring"),
+        "words are prefixes: {}",
+        prefix.body
+    );
+    let outsider = dirk.get(s, "/community/search?q=reele").await;
+    assert!(!outsider.body.contains("Monitoring"), "{}", outsider.body);
+    // A hidden or deleted post is not found.
+    let ids = post_ids(&bo.get(s, &thread).await.body);
+    let delete = format!("/community/posts/{}/delete", ids[1]);
+    bo.submit(s, &thread, &delete, &[]).await.assert_status(303);
+    assert!(!bo
+        .get(s, "/community/search?q=wekelijks")
+        .await
+        .body
+        .contains("Monitoring"));
+    let bad = bo.get(s, "/community/search?q=%22%2A%22").await;
+    assert_eq!(bad.status.as_u16(), 422);
+}
+
+#[actix_web::test]
 async fn hostile_text_is_shown_never_run() {
     let app = test_app(|_| {}).await;
     let s = &app.service;
@@ -898,5 +949,87 @@ fn two_instances_replying_to_one_thread_lose_nothing() {
         assert_eq!(told as usize, members.len() * EACH, "{}", t.name);
         let (rows, _) = cs::threads_page(&mut c, at.space().id, author.id, 1).unwrap();
         assert_eq!(rows[0].replies as usize, members.len() * EACH, "{}", t.name);
+    }
+}
+
+/// Search on both backends: diacritics and prefixes, hidden posts and other
+/// spaces left out. On SQLite, and on PostgreSQL when `LEERPAD_TEST_DATABASE_URL`
+/// is set.
+#[test]
+fn the_post_index_answers_on_both_databases() {
+    use leerpad_core::community::{PostState, SpaceKind};
+    use leerpad_core::search::SearchQuery;
+    use leerpad_store::accounts::NewUser;
+    use leerpad_store::community::{self as cs, NewPost, NewThread};
+    for t in leerpad_store::testing::TestDb::backends() {
+        let now = chrono::Utc::now().naive_utc();
+        let mut c = t.db.conn().unwrap();
+        let user = accounts::create_user(
+            &mut c,
+            &NewUser {
+                email: "an@gent.be",
+                display_name: "An",
+                password_hash: None,
+                role: Role::Trainer,
+                language: "nl",
+                verified: true,
+            },
+            now,
+        )
+        .unwrap()
+        .unwrap();
+        let network = cs::space(&mut c, &SpaceKind::Network, now).unwrap();
+        let org = organisations::create(&mut c, "gent", "Stad Gent", now)
+            .unwrap()
+            .unwrap();
+        let elsewhere = cs::space(&mut c, &SpaceKind::Organisation(org.id), now).unwrap();
+        let mut post = |space: i32, body: &str, state| {
+            cs::create_thread(
+                &mut c,
+                &NewThread {
+                    space_id: space,
+                    lesson_id: None,
+                    title: body,
+                    author_id: user.id,
+                    question: false,
+                    answer_first: false,
+                },
+                &NewPost {
+                    author_id: user.id,
+                    body,
+                    html: "",
+                    state,
+                },
+                now,
+            )
+            .unwrap()
+            .1
+        };
+        let found_id = post(
+            network.id,
+            "Een wekelijks overzicht van de reacties",
+            PostState::Visible,
+        );
+        post(network.id, "Een verborgen overzicht", PostState::Hidden);
+        post(elsewhere.id, "Een overzicht elders", PostState::Visible);
+        let q = |s: &str| SearchQuery::parse(s).unwrap();
+        let hits = cs::search(&mut c, &q("overzicht"), &[network.id], 10).unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.post_id).collect::<Vec<_>>(),
+            [found_id],
+            "{}",
+            t.name
+        );
+        assert!(
+            hits[0].snippet.contains("overzicht"),
+            "{}: {:?}",
+            t.name,
+            hits[0]
+        );
+        let prefix = cs::search(&mut c, &q("wekel"), &[network.id], 10).unwrap();
+        assert_eq!(prefix.len(), 1, "{}", t.name);
+        assert!(cs::search(&mut c, &q("overzicht"), &[], 10)
+            .unwrap()
+            .is_empty());
     }
 }
