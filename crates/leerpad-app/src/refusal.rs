@@ -48,6 +48,8 @@ pub enum Refusal {
     NoSuchMember,
     /// A moderator of the space cannot be muted or banned in it.
     IsModerator,
+    /// No account has that address.
+    NoSuchAccount,
 }
 
 impl Refusal {
@@ -74,6 +76,7 @@ impl Refusal {
         Refusal::BadPeriod,
         Refusal::NoSuchMember,
         Refusal::IsModerator,
+        Refusal::NoSuchAccount,
     ];
 
     /// The key of its text in the theme's interface texts.
@@ -100,6 +103,7 @@ impl Refusal {
             Refusal::BadPeriod => "community.refused.period",
             Refusal::NoSuchMember => "community.refused.no-member",
             Refusal::IsModerator => "community.refused.moderator",
+            Refusal::NoSuchAccount => "community.refused.no-account",
         }
     }
 }

@@ -8,7 +8,8 @@
 //! | `course:<id>` | the course's learners (enrolled), its trainers (authors), administrators | its trainers, administrators |
 //! | `organisation:<id>` | the organisation's members (accepted), administrators | its coordinators, administrators |
 //!
-//! A member banned from a space may not read it; a muted member may read but not
+//! An expert the moderators invited reads and posts in the space besides. A
+//! member banned from a space may not read it; a muted member may read but not
 //! post. Moderators are never restricted in a space they moderate.
 
 use chrono::NaiveDateTime;
@@ -125,6 +126,8 @@ pub struct Standing {
     pub member: bool,
     /// A coordinator of the space's organisation.
     pub coordinates: bool,
+    /// Invited to the space as an expert by its moderators.
+    pub expert: bool,
     pub restriction: Option<Restriction>,
 }
 
@@ -142,7 +145,7 @@ pub fn access(space: &SpaceKind, s: &Standing, now: NaiveDateTime) -> Access {
         return Access::default();
     };
     let admin = role == Role::Admin;
-    let (read, moderate) = match space {
+    let (in_space, moderate) = match space {
         SpaceKind::Network => (
             admin || matches!(role, Role::Trainer | Role::Coordinator) || s.in_any_organisation,
             admin || role == Role::Trainer,
@@ -150,6 +153,7 @@ pub fn access(space: &SpaceKind, s: &Standing, now: NaiveDateTime) -> Access {
         SpaceKind::Course(_) => (admin || s.authors || s.enrolled, admin || s.authors),
         SpaceKind::Organisation(_) => (admin || s.member, admin || s.coordinates),
     };
+    let read = in_space || s.expert;
     if moderate {
         return Access {
             read: true,
@@ -403,6 +407,23 @@ mod tests {
             ..Standing::default()
         };
         assert!(access(&org, &admin, now()).moderate);
+    }
+
+    #[test]
+    fn an_invited_expert_reads_and_posts_but_does_not_moderate() {
+        let org = SpaceKind::Organisation(1);
+        let expert = Standing {
+            expert: true,
+            ..learner()
+        };
+        assert_eq!(
+            access(&org, &expert, now()),
+            Access {
+                read: true,
+                post: true,
+                moderate: false
+            }
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ use crate::error::{StoreError, StoreResult};
 use crate::per_backend;
 use crate::schema::{
     course_authors, enrolments, guideline_acceptances, memberships, organisations, post_reports,
-    post_revisions, posts, space_restrictions, spaces, thread_follows, thread_reads, threads,
-    users,
+    post_revisions, posts, space_experts, space_restrictions, spaces, thread_follows, thread_reads,
+    threads, users,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -140,6 +140,7 @@ pub fn standing(
     }
     if let Some(space_id) = space_id {
         s.restriction = restriction(c, space_id, user.id)?;
+        s.expert = is_expert(c, space_id, user.id)?;
     }
     Ok(s)
 }
@@ -170,6 +171,19 @@ pub fn candidate_spaces(c: &mut DbConnection, user: &User) -> StoreResult<Vec<Sp
         .select(memberships::organisation_id)
         .load(c)?;
     out.extend(orgs.into_iter().map(SpaceKind::Organisation));
+    // Spaces they were invited to as an expert.
+    let invited: Vec<String> = space_experts::table
+        .inner_join(spaces::table)
+        .filter(space_experts::user_id.eq(user.id))
+        .select(spaces::key)
+        .load(c)?;
+    for key in invited {
+        if let Some(kind) = SpaceKind::from_key(&key) {
+            if !out.contains(&kind) {
+                out.push(kind);
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -260,6 +274,51 @@ pub fn restrictions(c: &mut DbConnection, space_id: i32) -> StoreResult<Vec<Rest
         .load(c)?)
 }
 
+// --- experts ---
+
+pub fn is_expert(c: &mut DbConnection, space_id: i32, user_id: i32) -> StoreResult<bool> {
+    Ok(space_experts::table
+        .find((space_id, user_id))
+        .count()
+        .get_result::<i64>(c)?
+        > 0)
+}
+
+/// Invites `user_id` to the space as an expert; `false` when they already are.
+pub fn add_expert(
+    c: &mut DbConnection,
+    space_id: i32,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    Ok(
+        per_backend!(&mut *c, |b| diesel::insert_into(space_experts::table)
+            .values((
+                space_experts::space_id.eq(space_id),
+                space_experts::user_id.eq(user_id),
+                space_experts::since.eq(now),
+            ))
+            .on_conflict((space_experts::space_id, space_experts::user_id))
+            .do_nothing()
+            .execute(b))?
+            > 0,
+    )
+}
+
+pub fn remove_expert(c: &mut DbConnection, space_id: i32, user_id: i32) -> StoreResult<bool> {
+    Ok(diesel::delete(space_experts::table.find((space_id, user_id))).execute(c)? > 0)
+}
+
+/// A space's experts: id and name, by name.
+pub fn experts(c: &mut DbConnection, space_id: i32) -> StoreResult<Vec<(i32, String)>> {
+    Ok(space_experts::table
+        .inner_join(users::table)
+        .filter(space_experts::space_id.eq(space_id))
+        .order(users::display_name)
+        .select((users::id, users::display_name))
+        .load(c)?)
+}
+
 // --- guidelines ---
 
 pub fn has_accepted(c: &mut DbConnection, user_id: i32, space_id: i32) -> StoreResult<bool> {
@@ -268,6 +327,15 @@ pub fn has_accepted(c: &mut DbConnection, user_id: i32, space_id: i32) -> StoreR
         .count()
         .get_result::<i64>(c)?
         > 0)
+}
+
+/// Forgets who accepted a space's guidelines (they changed).
+pub fn forget_acceptances(c: &mut DbConnection, space_id: i32) -> StoreResult<()> {
+    diesel::delete(
+        guideline_acceptances::table.filter(guideline_acceptances::space_id.eq(space_id)),
+    )
+    .execute(c)?;
+    Ok(())
 }
 
 pub fn accept_guidelines(
@@ -1132,7 +1200,17 @@ pub fn export(c: &mut DbConnection, user_id: i32) -> StoreResult<serde_json::Val
     for (space_id, kind, reason, until) in restricted {
         restricted_out.push(json!({ "space": key_of(c, space_id)?, "kind": kind, "reason": reason, "until": until.map(time) }));
     }
+    let invited: Vec<(i32, NaiveDateTime)> = space_experts::table
+        .filter(space_experts::user_id.eq(user_id))
+        .order(space_experts::space_id)
+        .select((space_experts::space_id, space_experts::since))
+        .load(c)?;
+    let mut expert_out = Vec::new();
+    for (space_id, since) in invited {
+        expert_out.push(json!({ "space": key_of(c, space_id)?, "since": time(since) }));
+    }
     Ok(json!({
+        "expert_in": expert_out,
         "threads": threads_out,
         "posts": posts_out,
         "reports": reports.into_iter().map(|(post, reason, at)| json!({ "post": post, "reason": reason, "reported_at": time(at) })).collect::<Vec<_>>(),

@@ -39,7 +39,8 @@
 //!   `details`;
 //! - `calendar_feed`: `null`, or `created_at` of the private address their
 //!   deadlines' calendar feed has (not the key in it);
-//! - `community`: `threads` they started (`thread`, `space`, `title`,
+//! - `community`: `expert_in` (spaces they were invited to as an expert:
+//!   `space`, `since`), `threads` they started (`thread`, `space`, `title`,
 //!   `question`, `created_at`), `posts` they wrote (`post`, `thread`, `body`,
 //!   `state`, `created_at`, `edited_at`, and `revisions`: earlier texts with
 //!   `replaced_at`, `by_moderator` and `note`), `reports` they made (`post`,

@@ -414,6 +414,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    space_experts (space_id, user_id) {
+        space_id -> Integer,
+        user_id -> Integer,
+        since -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(login_tokens -> users (user_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
@@ -487,6 +495,8 @@ diesel::joinable!(post_revisions -> posts (post_id));
 diesel::joinable!(post_reports -> posts (post_id));
 diesel::joinable!(space_restrictions -> users (user_id));
 diesel::joinable!(thread_follows -> users (user_id));
+diesel::joinable!(space_experts -> users (user_id));
+diesel::joinable!(space_experts -> spaces (space_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -529,4 +539,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_follows,
     guideline_acceptances,
     space_restrictions,
+    space_experts,
 );

@@ -53,6 +53,8 @@ const NOTICES: &[&str] = &[
     "post-reported",
     "restricted",
     "lifted",
+    "expert-added",
+    "expert-removed",
 ];
 
 /// Renders `template` with `ctx` plus what every page needs: the language, the

@@ -672,6 +672,105 @@ impl Community {
     }
 }
 
+impl Community {
+    /// Invites someone to the space as an expert: they read and post there and
+    /// carry the badge. Not someone who moderates it already.
+    pub fn add_expert(
+        &self,
+        c: &mut DbConnection,
+        by: &Moderating,
+        email: &str,
+        now: NaiveDateTime,
+    ) -> FlowResult<Result<(), Refusal>> {
+        let space = &by.space.space;
+        let Some(expert) = accounts::user_by_email(c, &accounts::normalise_email(email))? else {
+            return Ok(Err(Refusal::NoSuchAccount));
+        };
+        if expert.is_disabled() {
+            return Ok(Err(Refusal::NoSuchAccount));
+        }
+        let standing = store::standing(c, Some(&expert), &space.kind(), None)?;
+        if access(&space.kind(), &standing, now).moderate {
+            return Ok(Err(Refusal::IsModerator));
+        }
+        write_transaction(c, |c| {
+            if store::add_expert(c, space.id, expert.id, now)? {
+                audit::record(
+                    c,
+                    Some(by.space.user.id),
+                    "community.add-expert",
+                    &format!("user:{}", expert.id),
+                    &json!({ "space": space.key }),
+                    now,
+                )?;
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    /// Ends someone's invitation as an expert; `false` when they were none.
+    pub fn remove_expert(
+        &self,
+        c: &mut DbConnection,
+        by: &Moderating,
+        expert_id: i32,
+        now: NaiveDateTime,
+    ) -> FlowResult<bool> {
+        write_transaction(c, |c| {
+            let removed = store::remove_expert(c, by.space.space.id, expert_id)?;
+            if removed {
+                audit::record(
+                    c,
+                    Some(by.space.user.id),
+                    "community.remove-expert",
+                    &format!("user:{expert_id}"),
+                    &json!({ "space": by.space.space.key }),
+                    now,
+                )?;
+            }
+            Ok(removed)
+        })
+    }
+
+    /// Gives the space guidelines of its own (Markdown), or with an empty text
+    /// the site's again. Members accept them anew: earlier acceptances were of
+    /// other guidelines.
+    pub fn set_guidelines(
+        &self,
+        c: &mut DbConnection,
+        by: &Moderating,
+        text: &str,
+        now: NaiveDateTime,
+    ) -> FlowResult<Result<(), Refusal>> {
+        let text = text.trim();
+        let own = if text.is_empty() {
+            None
+        } else {
+            match clean_body(text) {
+                Some(t) => Some(t),
+                None => return Ok(Err(Refusal::MissingText)),
+            }
+        };
+        let space = &by.space.space;
+        if own.as_deref() == space.guidelines.as_deref() {
+            return Ok(Ok(()));
+        }
+        write_transaction(c, |c| {
+            store::set_guidelines(c, space.id, own.as_deref())?;
+            store::forget_acceptances(c, space.id)?;
+            audit::record(
+                c,
+                Some(by.space.user.id),
+                "community.guidelines",
+                &format!("space:{}", space.id),
+                &json!({ "space": space.key, "own": own.is_some() }),
+                now,
+            )?;
+            Ok(Ok(()))
+        })
+    }
+}
+
 /// What a moderator does to a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostAction {

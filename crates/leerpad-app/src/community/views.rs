@@ -53,6 +53,8 @@ pub struct ThreadView {
     /// The newest post the reader had seen before this page (for "new" markers).
     pub last_read: i32,
     pub accepted_guidelines: bool,
+    /// The space's invited experts (their posts carry the badge).
+    pub experts: Vec<i32>,
 }
 
 /// The states of posts the reader sees in a thread (moderators see all).
@@ -121,6 +123,10 @@ pub fn thread(
         following: store::follows(c, at.user.id, thread.id)?,
         last_read,
         accepted_guidelines: accepted(c, at)?,
+        experts: store::experts(c, at.space.id)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
     }))
 }
 

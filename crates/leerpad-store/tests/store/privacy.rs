@@ -271,6 +271,7 @@ fn community_data(c: &mut DbConnection, user: i32, tag: &str, t: NaiveDateTime) 
     cs::follow(c, user, thread, t).unwrap();
     cs::report(c, &post, user, &format!("Melding van {tag}"), t).unwrap();
     cs::restrict(c, space.id, user, RestrictionKind::Mute, "proef", None, t).unwrap();
+    cs::add_expert(c, space.id, user, t).unwrap();
 }
 
 /// How many rows of each table reference `user` (by id, or by address for the outbox
@@ -817,6 +818,7 @@ const EXPORTED: &[(&str, &str)] = &[
         "community.guidelines_accepted",
     ),
     ("space_restrictions.user_id", "community.restrictions"),
+    ("space_experts.user_id", "community.expert_in"),
 ];
 const ACTOR_ONLY: &[(&str, &str)] = &[
     (

@@ -48,6 +48,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(lesson_page)
         .service(start_lesson_thread)
         .service(restrictions_page)
+        .service(add_expert)
+        .service(remove_expert)
+        .service(set_guidelines)
         .service(restrict)
         .service(lift);
 }
@@ -163,7 +166,12 @@ fn thread_json(t: &ThreadRow, segment: &str) -> Value {
 }
 
 /// A post as pages and the API show it.
-pub(crate) fn post_json(row: &PostRow, viewer_id: i32, accepted: Option<i32>) -> Value {
+pub(crate) fn post_json(
+    row: &PostRow,
+    viewer_id: i32,
+    accepted: Option<i32>,
+    experts: &[i32],
+) -> Value {
     let state = row.post.state();
     let deleted = state == PostState::Deleted;
     json!({
@@ -173,6 +181,7 @@ pub(crate) fn post_json(row: &PostRow, viewer_id: i32, accepted: Option<i32>) ->
         "badge": match row.author_role.as_deref() {
             Some("trainer") => Some("trainer"),
             Some("admin") => Some("moderator"),
+            _ if row.post.author_id.is_some_and(|a| experts.contains(&a)) => Some("expert"),
             _ => None,
         },
         "own": row.post.author_id == Some(viewer_id),
@@ -632,9 +641,9 @@ async fn render_thread(
                 "pinned": t.pinned_at.is_some(), "accepted": accepted,
                 "own": t.author_id == Some(uid), "lesson": t.lesson_id,
             },
-            "opening": post_json(&view.opening, uid, accepted),
+            "opening": post_json(&view.opening, uid, accepted, &view.experts),
             "replies": view.replies.iter().map(|r| {
-                let mut p = post_json(r, uid, accepted);
+                let mut p = post_json(r, uid, accepted, &view.experts);
                 p["new"] = json!(view.last_read > 0 && r.post.id > view.last_read);
                 p
             }).collect::<Vec<_>>(),
@@ -1043,7 +1052,7 @@ async fn render_report(
         "community/report.html.j2",
         json!({
             "space": space, "thread": { "id": thread.id, "title": thread.title },
-            "post": post_json(row, uid, None), "form": form,
+            "post": post_json(row, uid, None, &[]), "form": form,
         }),
     )
     .await
@@ -1171,7 +1180,7 @@ async fn render_queue(
                     continue;
                 };
                 let (segment, title) = space_names(c, &space)?;
-                let mut p = post_json(&row.row, uid, None);
+                let mut p = post_json(&row.row, uid, None, &[]);
                 p["reasons"] = json!(reasons);
                 p["thread"] = json!({ "id": row.thread.id, "title": row.thread.title });
                 p["space"] =
@@ -1238,8 +1247,15 @@ async fn render_restrictions(
         return Err(AppError::NotFound);
     }
     let space_id = at.space().id;
-    let (space, rows) = state
-        .db(move |c| Ok((space_json(c, &at)?, store::restrictions(c, space_id)?)))
+    let own_guidelines = at.space().guidelines.clone();
+    let (space, rows, experts) = state
+        .db(move |c| {
+            Ok((
+                space_json(c, &at)?,
+                store::restrictions(c, space_id)?,
+                store::experts(c, space_id)?,
+            ))
+        })
         .await?;
     show(
         state,
@@ -1248,6 +1264,8 @@ async fn render_restrictions(
         "community/restrictions.html.j2",
         json!({
             "space": space,
+            "experts": experts.iter().map(|(id, name)| json!({ "user": id, "name": name })).collect::<Vec<_>>(),
+            "own_guidelines": own_guidelines,
             "restrictions": rows.iter().map(|r| json!({
                 "user": r.user_id, "name": r.name, "kind": r.kind, "reason": r.reason,
                 "until": r.until.map(|u| u.and_utc().to_rfc3339()),
@@ -1346,4 +1364,104 @@ async fn lift(
     Ok(see_other(format!(
         "/community/{segment}/restrictions?notice=lifted"
     )))
+}
+
+#[derive(Deserialize)]
+struct ExpertForm {
+    email: String,
+}
+
+#[post("/community/{space}/experts")]
+async fn add_expert(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: CsrfForm<ExpertForm>,
+) -> AppResult<HttpResponse> {
+    let segment = path.into_inner();
+    let at = open(&state, &who.user, &segment).await?;
+    let by = at.moderating().ok_or(AppError::NotFound)?;
+    let (community, now, email) = (state.community(), state.clock.now(), form.0.email.clone());
+    let done = state
+        .flow(move |c| community.add_expert(c, &by, &email, now))
+        .await?;
+    match done {
+        Ok(()) => Ok(see_other(format!(
+            "/community/{segment}/restrictions?notice=expert-added"
+        ))),
+        Err(r) => Ok(refused(
+            render_restrictions(
+                &state,
+                &who,
+                &req,
+                &segment,
+                json!({ "expert_error": r.key(), "expert_email": form.0.email }),
+            )
+            .await?,
+        )),
+    }
+}
+
+#[post("/community/{space}/experts/{user}/remove")]
+async fn remove_expert(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, i32)>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<HttpResponse> {
+    let (segment, expert) = path.into_inner();
+    let at = open(&state, &who.user, &segment).await?;
+    let by = at.moderating().ok_or(AppError::NotFound)?;
+    let (community, now) = (state.community(), state.clock.now());
+    let removed = state
+        .flow(move |c| community.remove_expert(c, &by, expert, now))
+        .await?;
+    if !removed {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(format!(
+        "/community/{segment}/restrictions?notice=expert-removed"
+    )))
+}
+
+#[derive(Deserialize)]
+struct GuidelinesForm {
+    guidelines: String,
+}
+
+#[post("/community/{space}/own-guidelines")]
+async fn set_guidelines(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: CsrfForm<GuidelinesForm>,
+) -> AppResult<HttpResponse> {
+    let segment = path.into_inner();
+    let at = open(&state, &who.user, &segment).await?;
+    let by = at.moderating().ok_or(AppError::NotFound)?;
+    let (community, now, text) = (
+        state.community(),
+        state.clock.now(),
+        form.0.guidelines.clone(),
+    );
+    let done = state
+        .flow(move |c| community.set_guidelines(c, &by, &text, now))
+        .await?;
+    match done {
+        Ok(()) => Ok(see_other(format!(
+            "/community/{segment}/restrictions?notice=saved"
+        ))),
+        Err(r) => Ok(refused(
+            render_restrictions(
+                &state,
+                &who,
+                &req,
+                &segment,
+                json!({ "guidelines_error": r.key(), "guidelines": form.0.guidelines }),
+            )
+            .await?,
+        )),
+    }
 }

@@ -185,8 +185,8 @@ async fn get_thread(
         "locked": v.thread.locked_at.is_some(), "pinned": v.thread.pinned_at.is_some(),
         "accepted": accepted, "following": v.following,
         "answer_first_pending": v.answer_first_pending,
-        "opening": post_json(&v.opening, uid, accepted),
-        "replies": v.replies.iter().map(|r| post_json(r, uid, accepted)).collect::<Vec<_>>(),
+        "opening": post_json(&v.opening, uid, accepted, &v.experts),
+        "replies": v.replies.iter().map(|r| post_json(r, uid, accepted, &v.experts)).collect::<Vec<_>>(),
         "total_replies": v.total_replies, "page": v.page, "pages": v.pages,
     })))
 }

@@ -1033,3 +1033,76 @@ fn the_post_index_answers_on_both_databases() {
             .is_empty());
     }
 }
+
+#[actix_web::test]
+async fn an_invited_expert_takes_part_and_a_space_can_have_its_own_guidelines() {
+    let app = test_app(|_| {}).await;
+    let s = &app.service;
+    let [mut an, _, mut cora, mut dirk] = gent(&app).await;
+    let thread = start(
+        &app,
+        &mut an,
+        GENT,
+        "Vraag aan een expert",
+        "Wie weet raad?",
+    )
+    .await;
+    dirk.get(s, &thread).await.assert_status(404);
+    let page = format!("{GENT}/restrictions");
+    let unknown = cora
+        .submit(
+            s,
+            &page,
+            &format!("{GENT}/experts"),
+            &[("email", "niemand@example.org")],
+        )
+        .await;
+    assert_eq!(unknown.status.as_u16(), 422);
+    cora.submit(
+        s,
+        &page,
+        &format!("{GENT}/experts"),
+        &[("email", "dirk@example.org")],
+    )
+    .await
+    .assert_status(303);
+    reply(&app, &mut dirk, &thread, "Als expert: begin klein.")
+        .await
+        .assert_status(303);
+    let shown = an.get(s, &thread).await;
+    assert!(
+        shown.body.contains("Als expert") && shown.body.contains(">Expert</span>"),
+        "{}",
+        shown.body
+    );
+    assert!(dirk.get(s, "/community").await.body.contains("Stad Gent"));
+
+    // Own guidelines: members accept them anew.
+    cora.submit(
+        s,
+        &page,
+        &format!("{GENT}/own-guidelines"),
+        &[("guidelines", "Alleen over **Gent**.")],
+    )
+    .await
+    .assert_status(303);
+    let space = an.get(s, GENT).await;
+    assert!(
+        space.body.contains("Alleen over <strong>Gent</strong>."),
+        "{}",
+        space.body
+    );
+    let again = reply(&app, &mut an, &thread, "Na de nieuwe richtlijnen").await;
+    assert_eq!(
+        again.status.as_u16(),
+        303,
+        "accepted anew by the helper: {}",
+        again.body
+    );
+
+    let dirk_id = set_role(&app.state, "dirk@example.org", Role::Learner);
+    cora.submit(s, &page, &format!("{GENT}/experts/{dirk_id}/remove"), &[])
+        .await
+        .assert_status(303);
+    dirk.get(s, &thread).await.assert_status(404);
+}
