@@ -11,15 +11,18 @@
 //! is: an invitation is never stored without the message that invites.
 
 pub mod caller;
+pub mod config;
 pub mod error;
 pub mod members;
 pub mod organisations;
 pub mod outbox;
 pub mod refusal;
+pub mod secret;
 pub mod signed;
 pub mod tokens;
 
 pub use caller::{Administering, Caller, Coordinating};
+pub use config::Config;
 pub use error::{FlowError, FlowResult};
 pub use outbox::Outbox;
 pub use refusal::Refusal;

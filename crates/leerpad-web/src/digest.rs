@@ -80,13 +80,13 @@ impl DigestSchedule {
     /// `digest_weekday` and `digest_hour` of the configuration, in server time.
     pub fn from_config(config: &Config) -> anyhow::Result<DigestSchedule> {
         anyhow::ensure!(
-            config.digest_hour <= 23,
+            config.jobs.digest_hour <= 23,
             "`digest_hour` must be an hour from 0 to 23, not {}",
-            config.digest_hour
+            config.jobs.digest_hour
         );
         Ok(DigestSchedule {
-            weekday: config.digest_weekday()?,
-            hour: config.digest_hour,
+            weekday: config.jobs.digest_weekday()?,
+            hour: config.jobs.digest_hour,
             utc_offset: None,
         })
     }

@@ -108,19 +108,19 @@ impl NudgeRunner {
     /// now), the base URL, the signing secret and the digest schedule of `config`.
     pub fn from_config(config: &Config, db: Db) -> anyhow::Result<NudgeRunner> {
         let keys = Keys::load(config.secret.as_deref(), &config.data_dir)?;
-        let templates = Templates::new(config.theme_dir.iter().cloned());
+        let templates = Templates::new(config.site.theme_dir.iter().cloned());
         templates.check(&TEMPLATES)?;
         templates.check(&[digest::TEMPLATE])?;
         Ok(
             NudgeRunner::new(db, templates, &config.base_url(), &keys.secret)
-                .with_max_per_run(config.nudge_max_per_run as usize)
+                .with_max_per_run(config.jobs.nudge_max_per_run as usize)
                 .with_digest_schedule(DigestSchedule::from_config(config)?),
         )
     }
 
     /// A runner sharing a server's database, configuration and secret.
     pub fn from_state(state: &AppState) -> anyhow::Result<NudgeRunner> {
-        let templates = Templates::new(state.config.theme_dir.iter().cloned());
+        let templates = Templates::new(state.config.site.theme_dir.iter().cloned());
         templates.check(&TEMPLATES)?;
         templates.check(&[digest::TEMPLATE])?;
         Ok(NudgeRunner::new(
@@ -129,7 +129,7 @@ impl NudgeRunner {
             &state.config.base_url(),
             &state.keys.secret,
         )
-        .with_max_per_run(state.config.nudge_max_per_run as usize)
+        .with_max_per_run(state.config.jobs.nudge_max_per_run as usize)
         .with_digest_schedule(DigestSchedule::from_config(&state.config)?))
     }
 
