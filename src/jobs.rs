@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{NaiveDateTime, TimeDelta};
+use leerpad_app::nudges::NudgeRunner;
 use leerpad_app::Config;
 use leerpad_jobs::{Clock, Job, Runner, RunnerConfig, Schedule, Summary};
 use leerpad_mail::{Mailer, OutboxWorker, Templates, WorkerConfig};
 use leerpad_store::{accounts, jobs as runs, Db};
-use leerpad_web::nudges::NudgeRunner;
 use tokio::sync::Notify;
 
 /// How long the runs of the job runner are kept (each job's latest always).
@@ -91,7 +91,7 @@ fn nudge_job(nudges: Arc<NudgeRunner>, every: Schedule, wake: Arc<Notify>) -> Jo
         );
         if report.failed() > 0 {
             let first = report.nudges.iter().find_map(|n| match &n.outcome {
-                leerpad_web::nudges::Outcome::Failed { error } => Some(error.clone()),
+                leerpad_app::nudges::Outcome::Failed { error } => Some(error.clone()),
                 _ => None,
             });
             anyhow::bail!(
@@ -105,7 +105,7 @@ fn nudge_job(nudges: Arc<NudgeRunner>, every: Schedule, wake: Arc<Notify>) -> Jo
 }
 
 /// Queues the coordinators' weekly digests once they are due in the week
-/// ([`leerpad_web::digest::DigestRunner::run`] decides; its outbox keys make
+/// ([`leerpad_app::digest::DigestRunner::run`] decides; its outbox keys make
 /// them once a week).
 fn digest_job(nudges: Arc<NudgeRunner>, every: Schedule, wake: Arc<Notify>) -> Job {
     Job::blocking("digest", every, move |now: NaiveDateTime| {

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use leerpad_app::nudges::NudgeRunner;
 use leerpad_app::Config;
 use leerpad_store::Db;
-use leerpad_web::nudges::NudgeRunner;
 
 use super::Format;
 

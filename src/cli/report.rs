@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use leerpad_app::reports::{export, ExportFormat};
 use leerpad_core::report::ReportQuery;
 use leerpad_store::organisations;
-use leerpad_web::reports::{export, ExportFormat};
 
 use super::DatabaseArgs;
 

@@ -12,11 +12,14 @@
 
 pub mod caller;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod members;
+pub mod nudges;
 pub mod organisations;
 pub mod outbox;
 pub mod refusal;
+pub mod reports;
 pub mod secret;
 pub mod signed;
 pub mod tokens;

@@ -8,14 +8,12 @@
 
 mod clock;
 mod csrf;
-pub mod digest;
 mod error;
 mod fresh;
 mod guard;
 mod language;
 mod mail;
 pub mod metrics;
-pub mod nudges;
 mod page;
 mod progress;
 mod quiz_flow;
@@ -40,6 +38,9 @@ use leerpad_store::Db;
 
 pub use clock::Clock;
 pub use leerpad_app::config::{self, Config, LogFormat, Registration};
+/// The nudges and the weekly digest live in the application layer; the job
+/// runner, `leerpad nudge` and the tests reach them here as before.
+pub use leerpad_app::{digest, nudges};
 pub use mail::Waker;
 pub use routes::item::answer_form;
 pub use security::{random_token, token_hash};

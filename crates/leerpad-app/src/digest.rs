@@ -41,7 +41,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::reports::{self, ExportError};
-use leerpad_app::signed::unsubscribe_token;
+use crate::signed::unsubscribe_token;
 use leerpad_core::dates::long_date_for;
 
 /// The email template of the digest (`emails/digest/`).
