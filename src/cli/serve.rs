@@ -160,7 +160,8 @@ fn publish_courses(config: &Config, db: &Db) {
         }
         Err(StoreError::Orphans(o)) => tracing::error!("{o}"),
         Err(e) => {
-            tracing::error!(error = %e, "publishing failed: serving the versions published before")
+            let error = format!("{:#}", anyhow::Error::from(e));
+            tracing::error!(%error, "publishing failed: serving the versions published before")
         }
     }
 }

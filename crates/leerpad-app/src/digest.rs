@@ -375,7 +375,7 @@ fn organisation_digest(
     let (summary, outlines) = reports::summarise(c, org, &ReportQuery::default(), now, 0, 0)
         .map_err(|e| match e {
             ExportError::Store(e) => e,
-            other => StoreError::Invalid(other.to_string()),
+            other => StoreError::internal("the digest's report", other),
         })?;
 
     let since = now - TimeDelta::days(RECENT_DAYS);
