@@ -14,6 +14,7 @@ pub mod caller;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod limits;
 pub mod members;
 pub mod nudges;
 pub mod organisations;

@@ -143,8 +143,8 @@ async fn sign_in(
     throttle::client_limit(&state, "sign-in", &client, SIGN_IN_PER_CLIENT).await?;
     let here = throttle::account_client_bucket("sign-in", &email, &client);
     let anywhere = throttle::account_bucket("sign-in", &email);
-    FAILURES_HERE.check(&state, &here).await?;
-    FAILURES_ANYWHERE.check(&state, &anywhere).await?;
+    throttle::check(&state, FAILURES_HERE, &here).await?;
+    throttle::check(&state, FAILURES_ANYWHERE, &anywhere).await?;
     let (found, pending) = {
         let (email, now) = (email.clone(), state.clock.now());
         state
