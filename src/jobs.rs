@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{NaiveDateTime, TimeDelta};
+use leerpad_app::nudges::NudgeRunner;
+use leerpad_app::Config;
 use leerpad_jobs::{Clock, Job, Runner, RunnerConfig, Schedule, Summary};
 use leerpad_mail::{Mailer, OutboxWorker, Templates, WorkerConfig};
 use leerpad_store::{accounts, jobs as runs, Db};
-use leerpad_web::nudges::NudgeRunner;
-use leerpad_web::Config;
 use tokio::sync::Notify;
 
 /// How long the runs of the job runner are kept (each job's latest always).
@@ -40,16 +40,16 @@ pub fn runner(
     }
     // Emails queued as templates (nudges, digests) are rendered with the theme's
     // templates, as the web layer would.
-    let templates = Templates::new(config.theme_dir.iter().cloned());
+    let templates = Templates::new(config.site.theme_dir.iter().cloned());
     let worker = OutboxWorker::with_templates(mailer, templates, WorkerConfig::default());
     runner.register(outbox(worker, db.clone()).woken_by(outbox_wake.clone()));
 
-    if config.nudge_interval_minutes > 0 {
+    if config.jobs.nudge_interval_minutes > 0 {
         let nudges = Arc::new(
             NudgeRunner::from_config(config, db.clone())
                 .context("the nudge email templates do not work")?,
         );
-        let every = Schedule::every_minutes(config.nudge_interval_minutes);
+        let every = Schedule::every_minutes(config.jobs.nudge_interval_minutes);
         runner.register(nudge_job(nudges.clone(), every, outbox_wake.clone()));
         runner.register(digest_job(nudges, every, outbox_wake));
     } else {
@@ -91,7 +91,7 @@ fn nudge_job(nudges: Arc<NudgeRunner>, every: Schedule, wake: Arc<Notify>) -> Jo
         );
         if report.failed() > 0 {
             let first = report.nudges.iter().find_map(|n| match &n.outcome {
-                leerpad_web::nudges::Outcome::Failed { error } => Some(error.clone()),
+                leerpad_app::nudges::Outcome::Failed { error } => Some(error.clone()),
                 _ => None,
             });
             anyhow::bail!(
@@ -105,7 +105,7 @@ fn nudge_job(nudges: Arc<NudgeRunner>, every: Schedule, wake: Arc<Notify>) -> Jo
 }
 
 /// Queues the coordinators' weekly digests once they are due in the week
-/// ([`leerpad_web::digest::DigestRunner::run`] decides; its outbox keys make
+/// ([`leerpad_app::digest::DigestRunner::run`] decides; its outbox keys make
 /// them once a week).
 fn digest_job(nudges: Arc<NudgeRunner>, every: Schedule, wake: Arc<Notify>) -> Job {
     Job::blocking("digest", every, move |now: NaiveDateTime| {

@@ -27,8 +27,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr);
     match cli::log_format(&args) {
         // One JSON object per line, for log collectors.
-        leerpad_web::LogFormat::Json => logs.json().init(),
-        leerpad_web::LogFormat::Human => logs.init(),
+        leerpad_app::config::LogFormat::Json => logs.json().init(),
+        leerpad_app::config::LogFormat::Human => logs.init(),
     }
     // Databases, mail files, reports and secrets hold personal data: whatever
     // Leerpad writes is readable by its own user only.

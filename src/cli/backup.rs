@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use leerpad_store::{backup, Db};
+use leerpad_store::backup;
 
 use super::DatabaseArgs;
 
@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = Db::open(&args.database.url()).context("cannot open the database")?;
+    let db = args.database.open().context("cannot open the database")?;
     let copied = backup::backup(&db, &args.file)?;
     println!(
         "backed up {} to {} ({} bytes, {} migrations; integrity checked)",

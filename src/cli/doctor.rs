@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use leerpad_app::Config;
 use leerpad_compiler::compile_paths;
 use leerpad_mail::{Mailer, Transport};
 use leerpad_store::{db::pending_migrations, DbUrl};
-use leerpad_web::Config;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -211,7 +211,7 @@ fn base_url(config: &Config) -> Check {
         );
     }
     let local = is_local(host);
-    match (scheme, local, config.base_url.is_some()) {
+    match (scheme, local, config.site.base_url.is_some()) {
         ("https", _, _) => check(Level::Ok, "base_url", url.clone()),
         ("http", true, true) => check(
             Level::Ok,
@@ -333,8 +333,8 @@ fn others_may_read(path: &Path) -> Option<u32> {
 }
 
 fn courses(config: &Config) -> Check {
-    let dir = &config.courses_dir;
-    if !config.publish_on_start {
+    let dir = &config.courses.dir;
+    if !config.courses.publish_on_start {
         return check(
             Level::Ok,
             "courses",

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use leerpad_store::Db;
-
 use super::DatabaseArgs;
 
 #[derive(clap::Args, Debug)]
@@ -14,7 +12,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Opening the database applies pending migrations.
-    let db = Db::open(&args.database.url())?;
+    let db = args.database.open()?;
     let pending = db.migrate()?;
     println!(
         "{} is at the current schema{}",

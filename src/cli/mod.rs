@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use leerpad_app::config::{Config, LogFormat};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -58,25 +59,48 @@ pub enum Command {
     Restore(restore::Args),
 }
 
-/// Where the database is.
+/// Where the database is: the configuration as every subcommand reads it
+/// (defaults, `--config` or `leerpad.toml`, `LEERPAD_*`), with `--database` and
+/// `--data-dir` on top.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DatabaseArgs {
+    /// Configuration file (default: leerpad.toml, if present), for the database
+    /// settings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Database URL: postgres://… or a SQLite file (default: <data-dir>/leerpad.db).
     #[arg(long = "database", env = "LEERPAD_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Folder for Leerpad's own files, such as the SQLite database.
-    #[arg(long, env = "LEERPAD_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    /// Folder for Leerpad's own files, such as the SQLite database (default: data).
+    #[arg(long, env = "LEERPAD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
-    pub fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            self.data_dir
-                .join("leerpad.db")
-                .to_string_lossy()
-                .into_owned()
-        })
+    /// The configuration with `--database` and `--data-dir` on top.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref())?;
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(url) = &self.database_url {
+            config.database.url = Some(url.clone());
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn url(&self) -> anyhow::Result<String> {
+        Ok(self.config()?.database_url())
+    }
+
+    /// Opens (and migrates) the database, with the configured SQLite durability.
+    pub fn open(&self) -> anyhow::Result<leerpad_store::Db> {
+        let config = self.config()?;
+        Ok(leerpad_store::Db::open_options(
+            &config.database_url(),
+            config.db_options(),
+        )?)
     }
 }
 
@@ -101,20 +125,20 @@ pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 /// How log lines are written: `log_format` of the configuration for `serve` and
 /// `worker` (file or `LEERPAD_LOG_FORMAT`), `LEERPAD_LOG_FORMAT` for the other
 /// commands.
-pub fn log_format(cli: &Cli) -> leerpad_web::LogFormat {
+pub fn log_format(cli: &Cli) -> LogFormat {
     let file = match &cli.command {
         Command::Serve(args) => Some(args.config.as_deref()),
         Command::Worker(args) => Some(args.config.as_deref()),
         _ => None,
     };
     if let Some(file) = file {
-        if let Ok(config) = leerpad_web::Config::load(file) {
+        if let Ok(config) = Config::load(file) {
             return config.log_format;
         }
     }
     std::env::var("LEERPAD_LOG_FORMAT")
         .ok()
-        .and_then(|v| leerpad_web::LogFormat::parse(&v))
+        .and_then(|v| LogFormat::parse(&v))
         .unwrap_or_default()
 }
 

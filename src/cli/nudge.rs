@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use leerpad_app::nudges::NudgeRunner;
+use leerpad_app::Config;
 use leerpad_store::Db;
-use leerpad_web::nudges::NudgeRunner;
-use leerpad_web::Config;
 
 use super::Format;
 
@@ -64,10 +64,10 @@ fn run_once(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.data_dir = dir;
     }
     if let Some(url) = args.database_url {
-        config.database_url = Some(url);
+        config.database.url = Some(url);
     }
     if let Some(max) = args.max_per_run {
-        config.nudge_max_per_run = max;
+        config.jobs.nudge_max_per_run = max;
     }
     config.validate()?;
     let db = Db::open_options(&config.database_url(), config.db_options())

@@ -35,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("not published: fix the errors above first");
         return Ok(ExitCode::FAILURE);
     }
-    let db = Db::open(&args.database.url())?;
+    let db = args.database.open()?;
     let inputs: Vec<PublishInput<'_>> = compiled
         .courses
         .iter()

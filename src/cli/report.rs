@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use leerpad_app::reports::{export, ExportFormat};
 use leerpad_core::report::ReportQuery;
 use leerpad_store::organisations;
-use leerpad_store::Db;
-use leerpad_web::reports::{export, ExportFormat};
 
 use super::DatabaseArgs;
 
@@ -70,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if format == ExportFormat::Xlsx && args.output.is_none() && std::io::stdout().is_terminal() {
         bail!("an XLSX file is not for a terminal: give --output report.xlsx or redirect stdout");
     }
-    let db = Db::open(&args.db.url()).context("cannot open the database")?;
+    let db = args.db.open().context("cannot open the database")?;
     let mut c = db.conn()?;
     let org = organisations::by_slug(&mut c, &args.organisation)?
         .with_context(|| format!("there is no organisation `{}`", args.organisation))?;

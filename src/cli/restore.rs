@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let url = args.database.url();
+    let url = args.database.url()?;
     let DbUrl::Sqlite(dest) = DbUrl::parse(&url)? else {
         anyhow::bail!(
             "`leerpad restore` restores SQLite backups; restore PostgreSQL with pg_restore (see docs/operations.md)"

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
+use leerpad_app::Config;
 use leerpad_compiler::compile_paths;
 use leerpad_core::Role;
 use leerpad_jobs::SystemClock;
 use leerpad_store::accounts::{self, NewUser, TokenPurpose};
 use leerpad_store::{publish, Db, PublishInput, PublishOptions, PublishStatus, StoreError};
-use leerpad_web::{build_state, Clock, Config};
+use leerpad_web::{build_state, Clock};
 
 use tokio::sync::Notify;
 
@@ -36,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     private_data(&config.data_dir)?;
     let db = Db::open_options(&config.database_url(), config.db_options())
         .context("cannot open the database")?;
-    if config.publish_on_start {
+    if config.courses.publish_on_start {
         publish_courses(&config, &db);
     }
     first_start(&config, &db)?;
@@ -48,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Email queued by a request is sent at once: the web layer notifies this,
         // which runs the runner's outbox job.
         let outbox_wake = Arc::new(Notify::new());
-        let runner = if config.jobs {
+        let runner = if config.jobs.enabled {
             Some(Arc::new(crate::jobs::runner(
                 &config,
                 db.clone(),
@@ -124,11 +125,11 @@ fn private_data(data_dir: &std::path::Path) -> anyhow::Result<()> {
 /// Publishes `courses_dir` when its sources changed. Problems are logged and the
 /// versions already published keep being served.
 fn publish_courses(config: &Config, db: &Db) {
-    if !config.courses_dir.is_dir() {
-        tracing::warn!(dir = %config.courses_dir.display(), "no courses folder: nothing to publish");
+    if !config.courses.dir.is_dir() {
+        tracing::warn!(dir = %config.courses.dir.display(), "no courses folder: nothing to publish");
         return;
     }
-    let compiled = compile_paths(std::slice::from_ref(&config.courses_dir));
+    let compiled = compile_paths(std::slice::from_ref(&config.courses.dir));
     if compiled.diagnostics.has_errors() {
         let _ = report(&compiled.diagnostics, Format::Human);
         tracing::error!("the courses have errors: serving the versions published before");
@@ -159,7 +160,8 @@ fn publish_courses(config: &Config, db: &Db) {
         }
         Err(StoreError::Orphans(o)) => tracing::error!("{o}"),
         Err(e) => {
-            tracing::error!(error = %e, "publishing failed: serving the versions published before")
+            let error = format!("{:#}", anyhow::Error::from(e));
+            tracing::error!(%error, "publishing failed: serving the versions published before")
         }
     }
 }
@@ -173,17 +175,17 @@ fn first_start(config: &Config, db: &Db) -> anyhow::Result<()> {
     }
     let now = Utc::now().naive_utc();
     let new = NewUser {
-        email: &config.admin_email,
+        email: &config.accounts.admin_email,
         display_name: "Beheerder",
         password_hash: None,
         role: Role::Admin,
-        language: &config.default_language,
+        language: &config.site.default_language,
         verified: true,
     };
     let admin = match accounts::create_user(&mut c, &new, now)? {
         Some(u) => u,
         None => {
-            let u = accounts::user_by_email(&mut c, &config.admin_email)?
+            let u = accounts::user_by_email(&mut c, &config.accounts.admin_email)?
                 .context("the admin account exists")?;
             accounts::set_role(&mut c, u.id, Role::Admin)?;
             u

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use leerpad_app::Config;
 use leerpad_jobs::SystemClock;
 use leerpad_store::Db;
-use leerpad_web::Config;
 use tokio::sync::Notify;
 
 #[derive(clap::Args, Debug)]

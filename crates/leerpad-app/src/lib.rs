@@ -12,15 +12,22 @@
 
 pub mod caller;
 pub mod community;
+pub mod config;
+pub mod digest;
 pub mod error;
+pub mod limits;
 pub mod members;
+pub mod nudges;
 pub mod organisations;
 pub mod outbox;
 pub mod refusal;
+pub mod reports;
+pub mod secret;
 pub mod signed;
 pub mod tokens;
 
 pub use caller::{Administering, Caller, Coordinating};
+pub use config::Config;
 pub use error::{FlowError, FlowResult};
 pub use outbox::Outbox;
 pub use refusal::Refusal;

@@ -124,7 +124,7 @@ pub(crate) fn invite_in(
             Some(u) => (u, true),
             None => (
                 accounts::user_by_email(c, &email)?
-                    .ok_or_else(|| StoreError::Invalid("account vanished".into()))?,
+                    .ok_or_else(|| StoreError::NotFound("the account".into()))?,
                 false,
             ),
         };

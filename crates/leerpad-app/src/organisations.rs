@@ -50,9 +50,8 @@ pub fn create(
             Err(StoreError::Invalid(_)) => return Ok(Err(Refusal::InvalidOrganisation)),
             Err(e) => return Err(e.into()),
         };
-        let by = Coordinating::of(c, admin.caller(), org.clone())?.ok_or_else(|| {
-            StoreError::Invalid("an administrator coordinates every organisation".into())
-        })?;
+        let by = Coordinating::of(c, admin.caller(), org.clone())?
+            .ok_or_else(|| StoreError::bug("an administrator coordinates every organisation"))?;
         let (_, stale) = invite_in(c, outbox, base_url, &by, &coordinator, now)?;
         Ok(Ok((org, stale)))
     })

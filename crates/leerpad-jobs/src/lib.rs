@@ -619,7 +619,7 @@ where
 {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StoreError::Invalid(format!("a database task did not finish: {e}")))?
+        .map_err(|e| StoreError::internal("a database task did not finish", e))?
 }
 
 #[cfg(test)]

@@ -349,7 +349,7 @@ async fn record_sent(db: &Db, id: i32, now: NaiveDateTime) -> Result<(), WorkerE
     loop {
         match with_conn(db, move |c| outbox::mark_sent(c, id, now)).await {
             Ok(()) => return Ok(()),
-            Err(WorkerError::Store(StoreError::Invalid(msg))) => {
+            Err(WorkerError::Store(StoreError::Conflict(msg))) => {
                 // Not pending any more: its lease ran out and another worker took it.
                 tracing::warn!(id, "email sent, but {msg}");
                 return Ok(());

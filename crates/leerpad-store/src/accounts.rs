@@ -464,7 +464,7 @@ pub fn create_token_for(
     let payload = registration
         .map(serde_json::to_string)
         .transpose()
-        .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| crate::StoreError::internal("cannot store the registration", e))?;
     diesel::insert_into(login_tokens::table)
         .values((
             login_tokens::token_hash.eq(token_hash),

@@ -49,12 +49,12 @@ pub struct Inspection {
 /// others go on using it.
 pub fn backup(db: &Db, dest: &Path) -> StoreResult<Copied> {
     if db.backend() == Backend::Postgres {
-        return Err(StoreError::Invalid(
+        return Err(StoreError::Backup(
             "`leerpad backup` copies SQLite databases; back up PostgreSQL with pg_dump (see docs/operations.md)".into(),
         ));
     }
     if dest.exists() {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Backup(format!(
             "{} already exists: name a new file for the backup",
             dest.display()
         )));
@@ -63,7 +63,7 @@ pub fn backup(db: &Db, dest: &Path) -> StoreResult<Copied> {
     remove_if_there(&partial)?;
     let target = partial
         .to_str()
-        .ok_or_else(|| StoreError::Invalid(format!("{} is not UTF-8", partial.display())))?
+        .ok_or_else(|| StoreError::Backup(format!("{} is not UTF-8", partial.display())))?
         .to_string();
     let mut conn = db.conn()?;
     let DbConnection::Sqlite(c) = &mut *conn else {
@@ -75,7 +75,7 @@ pub fn backup(db: &Db, dest: &Path) -> StoreResult<Copied> {
     drop(conn);
     if let Err(e) = copied {
         let _ = std::fs::remove_file(&partial);
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Backup(format!(
             "SQLite could not write the backup to {}: {e}",
             partial.display()
         )));
@@ -89,14 +89,14 @@ pub fn backup(db: &Db, dest: &Path) -> StoreResult<Copied> {
 pub fn restore(source: &Path, dest: &Path) -> StoreResult<Copied> {
     for existing in [dest.to_path_buf(), with_suffix(dest, "-wal")] {
         if existing.exists() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Backup(format!(
                 "{} already holds a database: restore into an empty data folder, or move that database away first",
                 existing.display()
             )));
         }
     }
     if !source.is_file() {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Backup(format!(
             "there is no backup at {}",
             source.display()
         )));
@@ -114,20 +114,20 @@ pub fn restore(source: &Path, dest: &Path) -> StoreResult<Copied> {
 /// migrations this binary knows. Only reads it.
 pub fn inspect(path: &Path) -> StoreResult<Inspection> {
     if !path.is_file() {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Backup(format!(
             "there is no file at {}",
             path.display()
         )));
     }
     let url = path
         .to_str()
-        .ok_or_else(|| StoreError::Invalid(format!("{} is not UTF-8", path.display())))?;
+        .ok_or_else(|| StoreError::Backup(format!("{} is not UTF-8", path.display())))?;
     let mut c = SqliteConnection::establish(url).map_err(|e| StoreError::Open {
         url: path.display().to_string(),
         reason: e.to_string(),
     })?;
     let not_sqlite = |e: diesel::result::Error| {
-        StoreError::Invalid(format!(
+        StoreError::Backup(format!(
             "{} is not a SQLite database Leerpad can read: {e}",
             path.display()
         ))
@@ -193,7 +193,7 @@ fn finish(partial: &Path, dest: &Path) -> StoreResult<Copied> {
             .map_err(|e| io(partial, e))?;
         let inspected = inspect(partial)?;
         if !inspected.problems.is_empty() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Backup(format!(
                 "the copy does not pass its check: {}",
                 inspected.problems.join("; ")
             )));
@@ -249,5 +249,8 @@ fn remove_if_there(path: &Path) -> StoreResult<()> {
 }
 
 fn io(path: &Path, e: std::io::Error) -> StoreError {
-    StoreError::Invalid(format!("{}: {e}", path.display()))
+    StoreError::File {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }

@@ -129,8 +129,10 @@ pub fn set_preference(
 }
 
 fn parse_preference(s: &str) -> StoreResult<Preference> {
-    Preference::parse(s)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown notification preference `{s}`")))
+    Preference::parse(s).ok_or_else(|| StoreError::Corrupt {
+        what: format!("unknown notification preference `{s}`"),
+        source: None,
+    })
 }
 
 /// A nudge queued before, as recorded in `nudge_log`.
@@ -368,7 +370,7 @@ pub fn enqueue(
     for n in nudges {
         let expected = key(n.user_id, &n.course_id, &n.rule_id, &n.period);
         if n.email.dedupe_key != expected {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::bug(format!(
                 "nudge email has dedupe key `{}`, expected `{expected}`",
                 n.email.dedupe_key
             )));

@@ -328,7 +328,7 @@ fn clip(error: &str) -> String {
 }
 
 fn not_pending(id: i32) -> StoreError {
-    StoreError::Invalid(format!(
+    StoreError::Conflict(format!(
         "outbox email {id} is not pending (already sent, failed or removed)"
     ))
 }
@@ -352,7 +352,7 @@ pub fn enqueue(
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
     let payload = serde_json::to_string(&email.message)
-        .map_err(|e| StoreError::Invalid(format!("cannot store the email: {e}")))?;
+        .map_err(|e| StoreError::internal("cannot store the email", e))?;
     let row = (
         email_outbox::dedupe_key.eq(&email.dedupe_key),
         email_outbox::user_id.eq(email.user_id),
@@ -384,7 +384,7 @@ pub fn enqueue_many(
         .iter()
         .map(|e| serde_json::to_string(&e.message))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::Invalid(format!("cannot store the email: {e}")))?;
+        .map_err(|e| StoreError::internal("cannot store the email", e))?;
     let mut inserted = std::collections::HashSet::new();
     // 100 rows of 9 values stay well under either backend's limit on bound values.
     for (chunk, payloads) in emails.chunks(100).zip(payloads.chunks(100)) {
@@ -717,8 +717,9 @@ pub fn list(c: &mut DbConnection, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
 }
 
 fn entry(r: Row) -> StoreResult<OutboxEntry> {
-    let status = OutboxStatus::parse(&r.status).ok_or_else(|| {
-        StoreError::Invalid(format!("outbox email {} has status `{}`", r.id, r.status))
+    let status = OutboxStatus::parse(&r.status).ok_or_else(|| StoreError::Corrupt {
+        what: format!("outbox email {} has status `{}`", r.id, r.status),
+        source: None,
     })?;
     Ok(OutboxEntry {
         subject: decode(&r.payload).map(|m| m.summary()).unwrap_or_default(),

@@ -568,11 +568,12 @@ fn store_assets(
             )));
         };
         let path = dir.join("assets").join(&asset.path);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            StoreError::Invalid(format!("cannot read asset {}: {e}", path.display()))
+        let bytes = std::fs::read(&path).map_err(|e| StoreError::File {
+            path: path.clone(),
+            source: e,
         })?;
         if ContentHash::of_bytes(&bytes) != asset.content_hash {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "asset {} changed while publishing; compile and publish again",
                 path.display()
             )));

@@ -37,7 +37,7 @@ impl From<StoreError> for AppError {
         if e.is_unavailable() {
             AppError::Unavailable(e.to_string())
         } else {
-            AppError::Internal(e.to_string())
+            AppError::Internal(format!("{:#}", anyhow::Error::from(e)))
         }
     }
 }

@@ -42,7 +42,7 @@ pub async fn guard(
     if changes {
         let (base_url, body_seconds) = req
             .app_data::<web::Data<AppState>>()
-            .map(|s| (s.config.base_url(), s.config.body_timeout_seconds))
+            .map(|s| (s.config.base_url(), s.config.http.body_timeout_seconds))
             .unwrap_or_default();
         if !req.path().starts_with("/unsubscribe/") && !same_origin(&req, &base_url) {
             tracing::warn!(

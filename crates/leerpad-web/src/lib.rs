@@ -7,16 +7,13 @@
 //! so several instances can share one PostgreSQL database.
 
 mod clock;
-pub mod config;
 mod csrf;
-pub mod digest;
 mod error;
 mod fresh;
 mod guard;
 mod language;
 mod mail;
 pub mod metrics;
-pub mod nudges;
 mod page;
 mod progress;
 mod quiz_flow;
@@ -40,7 +37,10 @@ use actix_web::{web, App, HttpServer};
 use leerpad_store::Db;
 
 pub use clock::Clock;
-pub use config::{Config, LogFormat, Registration};
+pub use leerpad_app::config::{self, Config, LogFormat, Registration};
+/// The nudges and the weekly digest live in the application layer; the job
+/// runner, `leerpad nudge` and the tests reach them here as before.
+pub use leerpad_app::{digest, nudges};
 pub use mail::Waker;
 pub use routes::item::answer_form;
 pub use security::{random_token, token_hash};
@@ -54,13 +54,13 @@ pub fn build_state(
     wake_mail: mail::Waker,
 ) -> anyhow::Result<AppState> {
     let keys = security::Keys::load(config.secret.as_deref(), &config.data_dir)?;
-    if config.metrics_token.is_some() {
+    if config.http.metrics_token.is_some() {
         crate::metrics::recorder();
     }
-    let theme = theme::Theme::new(config.theme_dir.clone());
+    let theme = theme::Theme::new(config.site.theme_dir.clone());
     let templates = theme.environment();
     let _ = error::ERROR_PAGES.set(theme.environment());
-    let mail_templates = leerpad_mail::Templates::new(config.theme_dir.iter().cloned());
+    let mail_templates = leerpad_mail::Templates::new(config.site.theme_dir.iter().cloned());
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -90,7 +90,7 @@ pub fn app(
     >,
 > {
     let headers = security_headers(&state.config);
-    let measured = state.config.metrics_token.is_some();
+    let measured = state.config.http.metrics_token.is_some();
     App::new()
         .app_data(web::Data::new(state))
         // Requests that cannot be read get themed errors, never actix's plain text.
@@ -159,7 +159,7 @@ fn security_headers(config: &Config) -> DefaultHeaders {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let listen = state.config.listen.clone();
+    let listen = state.config.http.listen.clone();
     let listener = std::net::TcpListener::bind(&listen)?;
     tracing::info!(%listen, base_url = %state.config.base_url(), "Leerpad is listening");
     server(state, listener)?.await

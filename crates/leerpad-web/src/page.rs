@@ -91,7 +91,7 @@ pub fn render(
         ("notice", Value::from(notice)),
         (
             "registration_open",
-            Value::from(state.config.registration == crate::config::Registration::Open),
+            Value::from(state.config.accounts.registration == crate::config::Registration::Open),
         ),
     ];
     // One map (templates look names up in it many times): the common values, then

@@ -36,26 +36,9 @@ impl Keys {
     }
 
     /// The configured secret, or the one in `<data_dir>/secret.key`, created at first
-    /// start with owner-only permissions.
+    /// start ([`leerpad_app::secret::load`]).
     pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Keys> {
-        if let Some(s) = configured {
-            return Ok(Keys::new(s.as_bytes()));
-        }
-        let path = data_dir.join("secret.key");
-        if let Ok(existing) = std::fs::read_to_string(&path) {
-            let trimmed = existing.trim();
-            anyhow::ensure!(
-                trimmed.len() >= 32,
-                "{} is too short; delete it to generate a new one",
-                path.display()
-            );
-            return Ok(Keys::new(trimmed.as_bytes()));
-        }
-        std::fs::create_dir_all(data_dir)?;
-        let secret = random_token(48);
-        write_private(&path, &secret)?;
-        tracing::info!(path = %path.display(), "generated a new signing secret");
-        Ok(Keys::new(secret.as_bytes()))
+        Ok(Keys::new(&leerpad_app::secret::load(configured, data_dir)?))
     }
 
     pub fn session_token(&self, claims: &SessionClaims) -> String {
@@ -204,19 +187,6 @@ pub fn new_password_problem(password: &str, own: &[&str]) -> Option<&'static str
 pub fn dummy_password_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| hash_password("no account has this password"))
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

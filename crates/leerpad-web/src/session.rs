@@ -103,7 +103,7 @@ async fn rotate(
     claims: &SessionClaims,
     now: NaiveDateTime,
 ) -> Result<Option<(String, String)>, AppError> {
-    let hours = state.config.session_hours as i64;
+    let hours = state.config.accounts.session_hours as i64;
     let expires = now + Duration::hours(hours);
     let grace = now + Duration::seconds(ROTATION_GRACE_SECONDS);
     let (old, new) = (claims.sid.clone(), random_token(24));

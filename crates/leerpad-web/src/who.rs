@@ -48,7 +48,7 @@ pub async fn resolve(
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
-        &state.config.default_language,
+        &state.config.site.default_language,
     );
     let viewer = Viewer::new(
         user,
@@ -72,7 +72,7 @@ pub async fn resolve(
         if let Some(token) = renewed {
             res.response_mut().add_cookie(&session_cookie(
                 token,
-                state.config.session_hours,
+                state.config.accounts.session_hours,
                 secure,
             ))?;
         } else if expired_cookie {

@@ -200,7 +200,7 @@ async fn invite(
                     None => {
                         // An account already: it gets the role asked for.
                         let u = accounts::user_by_email(c, &email)?.ok_or_else(|| {
-                            leerpad_store::StoreError::Invalid("account vanished".into())
+                            leerpad_store::StoreError::NotFound("the account".into())
                         })?;
                         accounts::set_role(c, u.id, role)?;
                         Ok(u)

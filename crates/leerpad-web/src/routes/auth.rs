@@ -139,12 +139,12 @@ async fn sign_in(
     if !plausible_email(&email) || f.password.is_empty() || f.password.len() > MAX_PASSWORD_BYTES {
         return wrong();
     }
-    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    let client = throttle::client_address(&req, &state.config.http.trusted_proxy_networks());
     throttle::client_limit(&state, "sign-in", &client, SIGN_IN_PER_CLIENT).await?;
     let here = throttle::account_client_bucket("sign-in", &email, &client);
     let anywhere = throttle::account_bucket("sign-in", &email);
-    FAILURES_HERE.check(&state, &here).await?;
-    FAILURES_ANYWHERE.check(&state, &anywhere).await?;
+    throttle::check(&state, FAILURES_HERE, &here).await?;
+    throttle::check(&state, FAILURES_ANYWHERE, &anywhere).await?;
     let (found, pending) = {
         let (email, now) = (email.clone(), state.clock.now());
         state
@@ -225,7 +225,7 @@ async fn request_link(
     if !plausible_email(&email) {
         return Ok(sent);
     }
-    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    let client = throttle::client_address(&req, &state.config.http.trusted_proxy_networks());
     throttle::client_limit(&state, "account-request", &client, REQUESTS_PER_CLIENT).await?;
     // Past the cap the answer is the same and the links already sent still work:
     // nobody can keep the owner from signing in by asking for links.
@@ -300,7 +300,7 @@ async fn register_page(
     viewer: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    if state.config.registration == Registration::Invite {
+    if state.config.accounts.registration == Registration::Invite {
         return render_status(
             &state,
             &viewer,
@@ -327,7 +327,7 @@ async fn register(
     req: HttpRequest,
     form: CsrfForm<RegisterForm>,
 ) -> AppResult<HttpResponse> {
-    if state.config.registration == Registration::Invite {
+    if state.config.accounts.registration == Registration::Invite {
         return render_status(
             &state,
             &viewer,
@@ -359,7 +359,7 @@ async fn register(
             422,
         );
     }
-    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    let client = throttle::client_address(&req, &state.config.http.trusted_proxy_networks());
     throttle::client_limit(&state, "account-request", &client, REQUESTS_PER_CLIENT).await?;
     let registered = see_other("/auth/sign-in?notice=registered");
     if !throttle::may_send(&state, "register", &email, MESSAGES_PER_ADDRESS).await? {
@@ -492,7 +492,7 @@ async fn request_reset(
     if !plausible_email(&email) {
         return Ok(sent);
     }
-    let client = throttle::client_address(&req, &state.config.trusted_proxy_networks());
+    let client = throttle::client_address(&req, &state.config.http.trusted_proxy_networks());
     throttle::client_limit(&state, "account-request", &client, REQUESTS_PER_CLIENT).await?;
     if !throttle::may_send(&state, "reset", &email, MESSAGES_PER_ADDRESS).await? {
         return Ok(sent);
@@ -764,7 +764,7 @@ async fn choose_language(
 /// sign-in) and its signed cookie.
 pub async fn start_session(state: &AppState, user: &User, next: &str) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let hours = state.config.session_hours;
+    let hours = state.config.accounts.session_hours;
     let expires = now + Duration::hours(hours as i64);
     let sid = random_token(24);
     let (id, s) = (user.id, sid.clone());

@@ -15,7 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Some(expected) = state.config.metrics_token.as_deref() else {
+    let Some(expected) = state.config.http.metrics_token.as_deref() else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
             .body("not found");

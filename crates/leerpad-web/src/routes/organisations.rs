@@ -200,7 +200,7 @@ async fn dashboard(
             .db(move |c| {
                 let (summary, outlines) =
                     reports::summarise(c, &org, &query, now, page * PAGE_ROWS, PAGE_ROWS)
-                        .map_err(|e| leerpad_store::StoreError::Invalid(e.to_string()))?;
+                        .map_err(|e| leerpad_store::StoreError::internal("the report", e))?;
                 let courses: Vec<Value> = outlines
                     .courses()
                     .iter()

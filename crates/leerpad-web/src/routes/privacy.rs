@@ -87,7 +87,7 @@ async fn delete_account(
     // Read afresh: the session cache may be a few seconds old.
     let user = current(&state, who.user.id).await?;
     let bucket = throttle::account_bucket("delete-account", &user.email);
-    CONFIRM_FAILURES.check(&state, &bucket).await?;
+    throttle::check(&state, CONFIRM_FAILURES, &bucket).await?;
     let confirmed = match user.password_hash.clone() {
         Some(hash) => {
             let password = f.password.unwrap_or_default();

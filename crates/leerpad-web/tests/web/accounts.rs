@@ -562,7 +562,7 @@ async fn sign_in_attempts_slow_down_but_never_lock_the_owner_out() {
 
 #[actix_web::test]
 async fn invitation_only_registration_is_closed() {
-    let app = test_app(|c| c.registration = leerpad_web::Registration::Invite).await;
+    let app = test_app(|c| c.accounts.registration = leerpad_web::Registration::Invite).await;
     let mut b = Browser::default();
     b.get(&app.service, "/auth/register")
         .await
@@ -637,7 +637,7 @@ async fn an_admin_disables_an_account_and_its_sessions_end_at_once() {
 
 #[actix_web::test]
 async fn an_invitation_sets_up_an_account() {
-    let app = test_app(|c| c.registration = leerpad_web::Registration::Invite).await;
+    let app = test_app(|c| c.accounts.registration = leerpad_web::Registration::Invite).await;
     // The first administrator comes from the first start; here, directly.
     {
         let mut c = app.state.db.conn().unwrap();

@@ -1135,7 +1135,7 @@ async fn invite<S, B>(
 #[actix_web::test]
 async fn every_route_for_every_caller() {
     // Metrics on: no session or API token is the metrics token.
-    let app = test_app(|c| c.metrics_token = Some(METRICS_TOKEN.into())).await;
+    let app = test_app(|c| c.http.metrics_token = Some(METRICS_TOKEN.into())).await;
     let s = &app.service;
 
     // An administrator, and organisation A with its coordinator CA, learners LA1 and

@@ -781,14 +781,12 @@ fn a_dry_run_says_who_would_get_a_digest_and_why_not() {
 
 #[test]
 fn the_schedule_comes_from_the_configuration() {
-    let mut config = leerpad_web::Config {
-        digest_weekday: "thursday".into(),
-        digest_hour: 18,
-        ..leerpad_web::Config::default()
-    };
+    let mut config = leerpad_web::Config::default();
+    config.jobs.digest_weekday = "thursday".into();
+    config.jobs.digest_hour = 18;
     let s = DigestSchedule::from_config(&config).unwrap();
     assert_eq!((s.weekday, s.hour, s.utc_offset), (Weekday::Thu, 18, None));
-    config.digest_weekday = "donderdag".into();
+    config.jobs.digest_weekday = "donderdag".into();
     let e = DigestSchedule::from_config(&config)
         .unwrap_err()
         .to_string();

@@ -111,7 +111,7 @@ where
 #[actix_web::test]
 async fn a_double_submission_does_one_thing() {
     for (url, _guard) in databases() {
-        let app = test_app(|c| c.database_url = url.clone()).await;
+        let app = test_app(|c| c.database.url = url.clone()).await;
         let backend = if url.is_some() { "postgres" } else { "sqlite" };
         for n in 0..6 {
             let email = format!("leerling{n}@example.org");
@@ -258,9 +258,9 @@ fn stored_answer(q: &leerpad_core::Question) -> String {
 #[actix_web::test]
 async fn a_learner_sees_their_own_change_on_every_instance() {
     for (url, _guard) in databases() {
-        let a = test_app(|c| c.database_url = url.clone()).await;
+        let a = test_app(|c| c.database.url = url.clone()).await;
         let shared = a.state.config.database_url();
-        let b_app = test_app(|c| c.database_url = Some(shared.clone())).await;
+        let b_app = test_app(|c| c.database.url = Some(shared.clone())).await;
         let mut b = learner(&a, "an@example.org", true).await;
         let lesson = "/courses/showcase/welkom";
         let save = "/courses/showcase/welkom/reflections/eerste-gedachte";
@@ -386,7 +386,7 @@ async fn an_invitation_is_stored_with_its_email_or_not_at_all() {
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("subject.txt.j2"), "{{ no_such_value }}").unwrap();
     let dir = theme.path().to_path_buf();
-    let app = test_app(move |c| c.theme_dir = Some(dir)).await;
+    let app = test_app(move |c| c.site.theme_dir = Some(dir)).await;
     let s = &app.service;
     let mut admin = support::registered(&app, "Ada Beheer", "ada@example.org").await;
     support::set_role(&app.state, "ada@example.org", leerpad_core::Role::Admin);

@@ -254,7 +254,8 @@ async fn the_search_page_explains_bad_searches_and_links_what_it_finds() {
 
 #[actix_web::test]
 async fn the_accessibility_statement_names_the_contact_and_a_theme_overrides_it() {
-    let app = test_app(|c| c.accessibility_contact = Some("toegankelijk@gent.be".into())).await;
+    let app =
+        test_app(|c| c.site.accessibility_contact = Some("toegankelijk@gent.be".into())).await;
     let mut b = Browser::default();
     let page = b.get(&app.service, "/accessibility").await;
     page.assert_status(200);
@@ -274,7 +275,7 @@ async fn the_accessibility_statement_names_the_contact_and_a_theme_overrides_it(
     assert!(home.body.contains("href=\"/accessibility\""));
 
     // Without the setting, the administrator's address.
-    let app = test_app(|c| c.admin_email = "beheer@example.be".into()).await;
+    let app = test_app(|c| c.accounts.admin_email = "beheer@example.be".into()).await;
     let page = Browser::default().get(&app.service, "/accessibility").await;
     assert!(page.body.contains("mailto:beheer@example.be"));
 
@@ -287,7 +288,7 @@ async fn the_accessibility_statement_names_the_contact_and_a_theme_overrides_it(
     )
     .unwrap();
     let theme = dir.path().to_path_buf();
-    let app = test_app(move |c| c.theme_dir = Some(theme)).await;
+    let app = test_app(move |c| c.site.theme_dir = Some(theme)).await;
     let page = Browser::default().get(&app.service, "/accessibility").await;
     assert!(
         page.body.contains("Verklaring van Stad Gent"),
@@ -298,10 +299,8 @@ async fn the_accessibility_statement_names_the_contact_and_a_theme_overrides_it(
 
 #[test]
 fn a_contact_that_is_no_address_stops_the_server() {
-    let config = leerpad_web::Config {
-        accessibility_contact: Some("bel ons".into()),
-        ..leerpad_web::Config::default()
-    };
+    let mut config = leerpad_web::Config::default();
+    config.site.accessibility_contact = Some("bel ons".into());
     let err = config.validate().unwrap_err().to_string();
     assert!(err.contains("accessibility_contact"), "{err}");
 }

@@ -51,7 +51,7 @@ async fn metrics_are_off_without_a_token_and_shown_only_with_it() {
         .await;
     page.assert_status(404);
 
-    let on = test_app(|c| c.metrics_token = Some(TOKEN.into())).await;
+    let on = test_app(|c| c.http.metrics_token = Some(TOKEN.into())).await;
     let s = &on.service;
     let page = Browser::default().get(s, "/metrics").await;
     page.assert_status(401);
@@ -84,7 +84,7 @@ async fn metrics_are_off_without_a_token_and_shown_only_with_it() {
 
 #[actix_web::test]
 async fn a_scrape_shows_routes_statuses_the_outbox_and_the_pool() {
-    let app = test_app(|c| c.metrics_token = Some(TOKEN.into())).await;
+    let app = test_app(|c| c.http.metrics_token = Some(TOKEN.into())).await;
     let s = &app.service;
     // Registering queues a confirmation email; another learner's is given up on.
     let mut learner = crate::learning::learner(&app, "lea@example.org", true).await;

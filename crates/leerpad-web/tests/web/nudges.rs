@@ -655,7 +655,7 @@ async fn one_click_unsubscribe_from_the_link_in_a_nudge() {
         };
         (make("ann@example.org"), make("bo@example.org"))
     };
-    let runner = NudgeRunner::from_state(&app.state).unwrap();
+    let runner = NudgeRunner::from_config(&app.state.config, app.state.db.clone()).unwrap();
     let report = runner.run(now + TimeDelta::days(4), false).unwrap();
     assert_eq!(report.queued(), 2, "{report}");
 

@@ -622,7 +622,7 @@ where
 /// client, and the owner's sign-in link always works.
 #[actix_web::test]
 async fn one_client_guessing_slows_down_only_that_client_and_the_link_stays_open() {
-    let app = test_app(|c| c.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let app = test_app(|c| c.http.trusted_proxies = vec!["127.0.0.1".into()]).await;
     let s = &app.service;
     registered(&app, "An", "an@gent.be").await;
     let mut guesser = Browser::default();
@@ -880,7 +880,7 @@ async fn signing_in_renews_the_csrf_cookie_and_rotated_cookies_die() {
 /// Used to: personal JSON had no `Cache-Control`; an https site sent no HSTS.
 #[actix_web::test]
 async fn personal_answers_are_not_cached_and_https_sites_send_hsts() {
-    let app = test_app(|c| c.base_url = Some("https://leren.gent.be".into())).await;
+    let app = test_app(|c| c.site.base_url = Some("https://leren.gent.be".into())).await;
     let s = &app.service;
     let mut b = Browser::default();
     let page = b.get(s, "/").await;
@@ -1032,7 +1032,7 @@ async fn unreadable_requests_get_themed_errors_in_the_readers_language() {
 /// Used to: a request body could take forever to arrive.
 #[actix_web::test]
 async fn a_body_that_does_not_arrive_in_time_is_cut_off() {
-    let app = test_app(|c| c.body_timeout_seconds = 1).await;
+    let app = test_app(|c| c.http.body_timeout_seconds = 1).await;
     let s = &app.service;
     let mut b = Browser::default();
     let csrf = b.get(s, "/auth/sign-in").await.csrf();

@@ -30,12 +30,13 @@ pub fn english_dir() -> PathBuf {
 }
 
 pub fn config(dir: &std::path::Path) -> Config {
-    Config {
+    let mut config = Config {
         data_dir: dir.to_path_buf(),
         secret: Some("a test secret that is long enough to sign with".into()),
-        publish_on_start: false,
         ..Config::default()
-    }
+    };
+    config.courses.publish_on_start = false;
+    config
 }
 
 pub async fn test_app(

@@ -107,7 +107,7 @@ async fn a_custom_theme_overrides_templates_static_files_and_texts() {
     )
     .unwrap();
     let dir = theme.path().to_path_buf();
-    let app = test_app(move |c| c.theme_dir = Some(dir)).await;
+    let app = test_app(move |c| c.site.theme_dir = Some(dir)).await;
     let mut b = Browser::default();
     let page = b.get(&app.service, "/courses").await;
     page.assert_status(200);

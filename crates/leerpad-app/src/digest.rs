@@ -41,7 +41,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::reports::{self, ExportError};
-use leerpad_app::signed::unsubscribe_token;
+use crate::signed::unsubscribe_token;
 use leerpad_core::dates::long_date_for;
 
 /// The email template of the digest (`emails/digest/`).
@@ -80,13 +80,13 @@ impl DigestSchedule {
     /// `digest_weekday` and `digest_hour` of the configuration, in server time.
     pub fn from_config(config: &Config) -> anyhow::Result<DigestSchedule> {
         anyhow::ensure!(
-            config.digest_hour <= 23,
+            config.jobs.digest_hour <= 23,
             "`digest_hour` must be an hour from 0 to 23, not {}",
-            config.digest_hour
+            config.jobs.digest_hour
         );
         Ok(DigestSchedule {
-            weekday: config.digest_weekday()?,
-            hour: config.digest_hour,
+            weekday: config.jobs.digest_weekday()?,
+            hour: config.jobs.digest_hour,
             utc_offset: None,
         })
     }
@@ -375,7 +375,7 @@ fn organisation_digest(
     let (summary, outlines) = reports::summarise(c, org, &ReportQuery::default(), now, 0, 0)
         .map_err(|e| match e {
             ExportError::Store(e) => e,
-            other => StoreError::Invalid(other.to_string()),
+            other => StoreError::internal("the digest's report", other),
         })?;
 
     let since = now - TimeDelta::days(RECENT_DAYS);

@@ -44,8 +44,6 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::digest::{self, DigestReport, DigestRunner, DigestSchedule};
-use crate::security::Keys;
-use crate::state::AppState;
 
 /// The email templates of the nudges, one per rule.
 pub const TEMPLATES: [&str; 5] = [
@@ -107,30 +105,13 @@ impl NudgeRunner {
     /// A runner as `leerpad serve` configures it: the theme's email templates (checked
     /// now), the base URL, the signing secret and the digest schedule of `config`.
     pub fn from_config(config: &Config, db: Db) -> anyhow::Result<NudgeRunner> {
-        let keys = Keys::load(config.secret.as_deref(), &config.data_dir)?;
-        let templates = Templates::new(config.theme_dir.iter().cloned());
+        let secret = config.signing_secret()?;
+        let templates = Templates::new(config.site.theme_dir.iter().cloned());
         templates.check(&TEMPLATES)?;
         templates.check(&[digest::TEMPLATE])?;
-        Ok(
-            NudgeRunner::new(db, templates, &config.base_url(), &keys.secret)
-                .with_max_per_run(config.nudge_max_per_run as usize)
-                .with_digest_schedule(DigestSchedule::from_config(config)?),
-        )
-    }
-
-    /// A runner sharing a server's database, configuration and secret.
-    pub fn from_state(state: &AppState) -> anyhow::Result<NudgeRunner> {
-        let templates = Templates::new(state.config.theme_dir.iter().cloned());
-        templates.check(&TEMPLATES)?;
-        templates.check(&[digest::TEMPLATE])?;
-        Ok(NudgeRunner::new(
-            state.db.clone(),
-            templates,
-            &state.config.base_url(),
-            &state.keys.secret,
-        )
-        .with_max_per_run(state.config.nudge_max_per_run as usize)
-        .with_digest_schedule(DigestSchedule::from_config(&state.config)?))
+        Ok(NudgeRunner::new(db, templates, &config.base_url(), &secret)
+            .with_max_per_run(config.jobs.nudge_max_per_run as usize)
+            .with_digest_schedule(DigestSchedule::from_config(config)?))
     }
 
     /// The signed unsubscribe link of a user (as in their nudges).
@@ -534,7 +515,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }
 
-pub use leerpad_app::signed::{
+pub use crate::signed::{
     unsubscribe_key, unsubscribe_token, unsubscribe_token_matches, unsubscribe_token_user,
     unsubscribe_token_with,
 };
