@@ -209,7 +209,8 @@ pub struct Moderation {
     pub hide_after_reports: u32,
     /// A member's first this many posts (on the whole site) wait for approval.
     pub hold_first_posts: u32,
-    /// At most this many posts per member in [`Moderation::window_minutes`].
+    /// At most this many posts per member in [`Moderation::window_minutes`]
+    /// (counted by the application layer's rate limiter).
     pub posts_per_window: u32,
     pub window_minutes: u32,
 }
@@ -234,11 +235,6 @@ impl Moderation {
         } else {
             PostState::Visible
         }
-    }
-
-    /// Whether a member who posted `recent` times in the window may post again.
-    pub fn may_post_now(&self, recent: i64, moderates: bool) -> bool {
-        moderates || recent < i64::from(self.posts_per_window)
     }
 
     /// Whether a post with `reports` open reports is hidden until reviewed.
@@ -467,7 +463,6 @@ mod tests {
         assert_eq!(m.new_post_state(1, false), PostState::Held);
         assert_eq!(m.new_post_state(2, false), PostState::Visible);
         assert_eq!(m.new_post_state(0, true), PostState::Visible);
-        assert!(m.may_post_now(9, false) && !m.may_post_now(10, false));
         assert!(!m.hidden_by_reports(2) && m.hidden_by_reports(3));
         let never = Moderation {
             hide_after_reports: 0,

@@ -904,15 +904,6 @@ pub fn report_reasons(c: &mut DbConnection, post: &Post) -> StoreResult<Vec<Stri
         .load(c)?)
 }
 
-/// How many posts `author_id` wrote since `since` (the posting rate).
-pub fn posts_since(c: &mut DbConnection, author_id: i32, since: NaiveDateTime) -> StoreResult<i64> {
-    Ok(posts::table
-        .filter(posts::author_id.eq(author_id))
-        .filter(posts::created_at.ge(since))
-        .count()
-        .get_result(c)?)
-}
-
 /// How many of `author_id`'s posts are or were published (not held).
 pub fn published_posts(c: &mut DbConnection, author_id: i32) -> StoreResult<i64> {
     Ok(posts::table

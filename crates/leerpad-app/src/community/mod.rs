@@ -23,6 +23,7 @@ use leerpad_store::{audit, nudges, DbConnection, StoreResult};
 use serde_json::json;
 
 use crate::error::FlowResult;
+use crate::limits::{Key, Limit};
 use crate::outbox::Outbox;
 use crate::refusal::Refusal;
 
@@ -182,12 +183,18 @@ impl Community {
         if !at.access.moderate && !store::has_accepted(c, at.user.id, at.space.id)? {
             return Ok(Err(Refusal::GuidelinesFirst));
         }
-        let window = TimeDelta::minutes(i64::from(self.moderation.window_minutes));
-        let recent = store::posts_since(c, at.user.id, now - window)?;
-        if !self.moderation.may_post_now(recent, at.access.moderate) {
-            return Ok(Err(Refusal::PostingTooFast));
-        }
         let earlier = store::published_posts(c, at.user.id)?;
+        // Counted last, in the flow's transaction: only posts made count.
+        if !at.access.moderate {
+            let limit = Limit {
+                purpose: "post",
+                max: i32::try_from(self.moderation.posts_per_window).unwrap_or(i32::MAX),
+                window: TimeDelta::minutes(i64::from(self.moderation.window_minutes)),
+            };
+            if limit.hit(c, &Key::Account(at.user.id), now)?.is_err() {
+                return Ok(Err(Refusal::PostingTooFast));
+            }
+        }
         Ok(Ok(self
             .moderation
             .new_post_state(earlier, at.access.moderate)))
