@@ -197,6 +197,58 @@ async fn members_talk_in_their_organisation_and_strangers_find_nothing() {
     assert!(!again.body.contains("nieuw</span>"), "{}", again.body);
 }
 
+/// Markup people try to slip into a page: each must arrive as text.
+const XSS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "<svg/onload=alert(3)>",
+    "<a href=\"javascript:alert(4)\">klik</a>",
+    "\"><script>alert(5)</script>",
+    "<iframe src=\"//evil.example\"></iframe>",
+    "<details open ontoggle=alert(6)>",
+    "[klik](javascript:alert(7))",
+    "![x](javascript:alert(8))",
+    "<style>*{display:none}</style>",
+];
+
+#[actix_web::test]
+async fn the_markup_corpus_is_inert_in_posts_titles_and_names() {
+    let app = test_app(|_| {}).await;
+    let s = &app.service;
+    let [mut an, mut bo, ..] = gent(&app).await;
+    for (i, attack) in XSS.iter().enumerate() {
+        // Bo takes the payload as his name; An writes it as a title and a post.
+        let csrf = bo.get(s, "/me").await.csrf();
+        bo.post(s, "/me", &[("csrf", &csrf), ("name", attack), ("language", "nl")])
+            .await
+            .assert_status(303);
+        let title = format!("{attack} {i}");
+        let thread = start(&app, &mut an, GENT, &title, &format!("Tekst {attack}")).await;
+        reply(&app, &mut bo, &thread, &format!("> {attack}\n\n{attack}")).await.assert_status(303);
+        for page in [
+            an.get(s, &thread).await,
+            an.get(s, GENT).await,
+            an.get(s, &format!("/community/search?q=tekst")).await,
+            an.get(s, "/community").await,
+        ] {
+            // Tags, not text: an escaped payload starts with `&lt;`.
+            let body = page.body.to_lowercase();
+            for bad in [
+                "<script>alert",
+                "<img src=x",
+                "<svg/",
+                "<iframe",
+                "<details",
+                "<style>*",
+                "<a href=\"javascript:",
+                "<img src=\"javascript:",
+            ] {
+                assert!(!body.contains(bad), "{attack}: `{bad}` in\n{}", page.body);
+            }
+        }
+    }
+}
+
 #[actix_web::test]
 async fn search_finds_posts_only_where_one_may_read() {
     let app = test_app(|_| {}).await;
