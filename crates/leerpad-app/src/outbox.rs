@@ -39,13 +39,32 @@ impl Outbox {
         ctx: &Value,
         now: NaiveDateTime,
     ) -> FlowResult<bool> {
-        let message = self
+        self.queue_unsubscribable(c, to, template, key, ctx, None, now)
+    }
+
+    /// [`Outbox::queue`], with the one-click unsubscribe headers (RFC 8058) for
+    /// `unsubscribe` when given.
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue_unsubscribable(
+        &self,
+        c: &mut DbConnection,
+        to: &User,
+        template: &str,
+        key: &str,
+        ctx: &Value,
+        unsubscribe: Option<&str>,
+        now: NaiveDateTime,
+    ) -> FlowResult<bool> {
+        let mut message = self
             .templates
             .render(template, &to.language, ctx)
             .map_err(|source| FlowError::Email {
                 template: template.to_string(),
                 source,
             })?;
+        if let Some(link) = unsubscribe {
+            message.add_unsubscribe(link);
+        }
         let email = OutgoingEmail {
             dedupe_key: key.to_string(),
             user_id: Some(to.id),

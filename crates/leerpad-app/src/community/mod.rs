@@ -167,6 +167,9 @@ pub struct Community {
     pub outbox: Outbox,
     pub base_url: String,
     pub moderation: Moderation,
+    /// The site's signing secret: reply emails carry a signed one-click
+    /// unsubscribe link.
+    pub secret: Vec<u8>,
 }
 
 impl Community {
@@ -339,8 +342,20 @@ impl Community {
                 "preferences_link": format!("{}/me/notifications", self.base_url),
             });
             let key = format!("community-reply:{post_id}:{}", follower.id);
-            self.outbox
-                .queue(c, &follower, "community-reply", &key, &ctx, now)?;
+            let unsubscribe = format!(
+                "{}/unsubscribe/{}",
+                self.base_url,
+                crate::signed::unsubscribe_token(&self.secret, follower.id, &follower.email)
+            );
+            self.outbox.queue_unsubscribable(
+                c,
+                &follower,
+                "community-reply",
+                &key,
+                &ctx,
+                Some(&unsubscribe),
+                now,
+            )?;
         }
         Ok(())
     }

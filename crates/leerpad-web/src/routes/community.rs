@@ -62,6 +62,7 @@ impl AppState {
             outbox: self.mail.outbox().clone(),
             base_url: self.config.base_url(),
             moderation: self.config.community.moderation(),
+            secret: self.keys.secret.clone(),
         }
     }
 }

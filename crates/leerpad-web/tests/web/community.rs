@@ -188,6 +188,18 @@ async fn members_talk_in_their_organisation_and_strangers_find_nothing() {
     assert_eq!(kind, "community-reply");
     assert!(msg.subject.contains("Cora Gent"), "{}", msg.subject);
     assert!(msg.text.contains("Goed idee!"), "{}", msg.text);
+    let unsubscribe = msg
+        .headers
+        .iter()
+        .find(|(k, _)| k == "List-Unsubscribe")
+        .map(|(_, v)| v.clone());
+    assert!(
+        unsubscribe
+            .as_deref()
+            .is_some_and(|v| v.contains("/unsubscribe/")),
+        "{:?}",
+        msg.headers
+    );
 
     // Bo sees the new thread as unread, then as read.
     let space = bo.get(s, GENT).await;
@@ -219,12 +231,18 @@ async fn the_markup_corpus_is_inert_in_posts_titles_and_names() {
     for (i, attack) in XSS.iter().enumerate() {
         // Bo takes the payload as his name; An writes it as a title and a post.
         let csrf = bo.get(s, "/me").await.csrf();
-        bo.post(s, "/me", &[("csrf", &csrf), ("name", attack), ("language", "nl")])
-            .await
-            .assert_status(303);
+        bo.post(
+            s,
+            "/me",
+            &[("csrf", &csrf), ("name", attack), ("language", "nl")],
+        )
+        .await
+        .assert_status(303);
         let title = format!("{attack} {i}");
         let thread = start(&app, &mut an, GENT, &title, &format!("Tekst {attack}")).await;
-        reply(&app, &mut bo, &thread, &format!("> {attack}\n\n{attack}")).await.assert_status(303);
+        reply(&app, &mut bo, &thread, &format!("> {attack}\n\n{attack}"))
+            .await
+            .assert_status(303);
         for page in [
             an.get(s, &thread).await,
             an.get(s, GENT).await,
@@ -922,6 +940,7 @@ fn two_instances_replying_to_one_thread_lose_nothing() {
                 posts_per_window: 1_000,
                 ..Moderation::default()
             },
+            secret: b"a test secret".to_vec(),
         };
         let kind = SpaceKind::Organisation(org.id);
         let author = members.remove(0);
