@@ -65,6 +65,25 @@ const threadId = (p) => Number(p.split('/').pop());
 const isThread = (p) => (u) => u.pathname === p;
 const post = (page, id) => main(page).locator(`article#post-${id}`);
 
+/**
+ * The checks of every page (checks.page), and one that axe leaves to a person: text in
+ * exactly its background's colour, which axe calls "incomplete" rather than a violation
+ * (a button in white on a white post was invisible).
+ */
+async function check(t, page, name) {
+  await checks.page(t, page, name);
+  await t.test(`no text in its background's colour: ${name}`, async () => {
+    const same = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+      return r.incomplete
+        .flatMap((v) => v.nodes)
+        .filter((n) => n.any.some((c) => c.data && c.data.contrastRatio === 1))
+        .map((n) => `${n.target.join(' ')} (${n.any.map((c) => c.message).join('; ')})`);
+    });
+    assert.deepEqual(same, [], `on ${new URL(page.url()).pathname}, text that cannot be seen:\n${same.join('\n')}`);
+  });
+}
+
 /** That the text of `locator` (a part of a page) includes `text`. */
 async function expectIn(locator, text) {
   const all = await locator.innerText();
@@ -93,7 +112,7 @@ async function acceptGuidelines(page, space, t) {
   await gotoOk(page, space);
   const accept = main(page).getByRole('button', { name: T('community.accept-guidelines'), exact: true });
   if ((await accept.count()) === 0) return;
-  if (t) await checks.page(t, page, 'space (guidelines to accept)');
+  if (t) await check(t, page, 'space (guidelines to accept)');
   await clickTo(page, accept, pathIs(space));
   await expectNotice(page, 'guidelines-accepted');
 }
@@ -212,7 +231,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectHeading(page, T('community.title'));
     await expectText(page, T('community.organisation-space', { name: ORG.name }));
     await expectText(page, T('community.network'));
-    await checks.page(t, page, 'community (the spaces of a member)');
+    await check(t, page, 'community (the spaces of a member)');
 
     await clickTo(page, main(page).getByRole('link', { name: T('community.organisation-space', { name: ORG.name }) }), pathIs(SPACE));
     await expectText(page, T('community.no-threads'));
@@ -224,11 +243,11 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     thread.opening = postIdOf(page);
     await expectText(page, 'Bij ons verwijderen we ze meteen.');
     assert.equal(await main(page).locator('.post-body strong').first().innerText(), 'meteen', 'Markdown becomes HTML');
-    await checks.page(t, page, 'thread (member)');
+    await check(t, page, 'thread (member)');
 
     await gotoOk(page, SPACE);
     await expectText(page, 'Hoe reageren jullie op haatberichten onder gemeentelijke posts?');
-    await checks.page(t, page, 'space (one thread)');
+    await check(t, page, 'space (one thread)');
   });
 
   step('another member replies quoting the first; she gets the reply by email and follows its link', async (t) => {
@@ -240,7 +259,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     const quoted = await box.inputValue();
     assert.match(quoted, /^>/m, `the reply box starts with a quotation:\n${quoted}`);
     assert.ok(quoted.includes(AN.name) && quoted.includes('Bij ons verwijderen we ze'), `the quotation names the writer and quotes her:\n${quoted}`);
-    await checks.page(t, page, 'thread (a quotation in the reply box)');
+    await check(t, page, 'thread (a quotation in the reply box)');
 
     const since = mailbox.messages.length;
     await box.fill(`${quoted}\n\nWij laten ze eerst staan en antwoorden met de huisregels.`);
@@ -266,7 +285,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await gotoOk(page, thread.path);
     await clickTo(page, post(page, thread.anReply).getByRole('link', { name: `${T('community.report')} (${AN.name})` }), pathIs(`/community/posts/${thread.anReply}/report`));
     await expectHeading(page, T('community.report-post'));
-    await checks.page(t, page, 'report');
+    await check(t, page, 'report');
 
     // Only spaces: not a reason; the form comes back with what was wrong (422).
     await main(page).getByLabel(T('community.report-reason')).fill('   ');
@@ -274,7 +293,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await clickTo(page, button(page, T('community.send-report')), pathIs(`/community/posts/${thread.anReply}/report`));
     assert.equal((await refused).status(), 422, 'a report without a reason is refused with 422');
     await expectText(page, T('community.refused.reason'));
-    await checks.page(t, page, 'report refused (422)');
+    await check(t, page, 'report refused (422)');
 
     await main(page).getByLabel(T('community.report-reason')).fill('Vraagt om gegevens die niet gedeeld mogen worden.');
     await clickTo(page, button(page, T('community.send-report')), isThread(thread.path));
@@ -284,13 +303,13 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     // Its writer still sees it, marked as hidden.
     await gotoOk(apage, thread.path);
     await expectIn(post(apage, thread.anReply), T('community.hidden'));
-    await checks.page(t, apage, 'thread (a post hidden by a report, to its writer)');
+    await check(t, apage, 'thread (a post hidden by a report, to its writer)');
   });
 
   step('the coordinator sees the post with the reason in the queue, restores it with a reason, and the log shows it', async (t) => {
     const page = coordinator.pages()[0];
     await gotoOk(page, '/community');
-    await checks.page(t, page, 'community (a moderator)');
+    await check(t, page, 'community (a moderator)');
     await clickTo(page, main(page).getByRole('link', { name: T('community.moderation'), exact: true }), pathIs('/community/moderation'));
     await expectHeading(page, T('community.moderation'));
     const item = main(page).locator(`article:has(form[action="/community/posts/${thread.anReply}/moderate"])`);
@@ -298,7 +317,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectIn(item, 'Vraagt om gegevens die niet gedeeld mogen worden.');
     await expectIn(item, T('community.state-hidden'));
     assert.deepEqual(await logRows(page), [[T('community.log-system'), T('community.action-hidden-by-reports'), '']], 'the log shows the post hidden by the report');
-    await checks.page(t, page, 'moderation (a reported post, the log)');
+    await check(t, page, 'moderation (a reported post, the log)');
 
     await item.getByLabel(T('community.moderation-reason')).fill('Een vraag naar de huisregels, geen persoonsgegevens.');
     await clickTo(page, item.getByRole('button', { name: T('community.restore'), exact: true }), pathIs('/community/moderation'));
@@ -306,7 +325,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectText(page, T('community.queue-empty'));
     const log = await logRows(page);
     assert.deepEqual(log[0], [COORDINATOR.name, T('community.action-restore'), 'Een vraag naar de huisregels, geen persoonsgegevens.'], `the log shows who restored it and why: ${JSON.stringify(log)}`);
-    await checks.page(t, page, 'moderation (queue empty, two log entries)');
+    await check(t, page, 'moderation (queue empty, two log entries)');
 
     const bpage = bo.pages()[0];
     await gotoOk(bpage, thread.path);
@@ -318,7 +337,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await gotoOk(page, thread.path);
     await moderateOnThread(page, thread.path, thread.boReply, 'hide', 'Even nakijken of de huisregels kloppen.');
     await expectIn(post(page, thread.boReply), T('community.hidden'));
-    await checks.page(t, page, 'thread (moderator, a hidden post)');
+    await check(t, page, 'thread (moderator, a hidden post)');
 
     const apage = an.pages()[0];
     await gotoOk(apage, thread.path);
@@ -347,12 +366,12 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectNotice(apage, 'answer-accepted');
     await expectIn(post(apage, question.answer), T('community.accepted-answer'));
     await expectText(apage, T('community.answered'));
-    await checks.page(t, apage, 'thread (accepted answer)');
+    await check(t, apage, 'thread (accepted answer)');
 
     await gotoOk(apage, SPACE);
     const row = main(apage).locator('li.thread-row').filter({ hasText: 'Welke huisregels gebruiken jullie op sociale media?' });
     await expectIn(row, T('community.answered'));
-    await checks.page(t, apage, 'space (two threads, one answered)');
+    await check(t, apage, 'space (two threads, one answered)');
   });
 
   step('an edited post says so and has its history; a deleted one leaves a marker', async (t) => {
@@ -360,7 +379,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await gotoOk(page, question.path);
     await clickTo(page, post(page, question.answer).getByRole('link', { name: `${T('community.edit')} (${BO.name})` }), pathIs(`/community/posts/${question.answer}/edit`));
     await expectHeading(page, T('community.edit-post'));
-    await checks.page(t, page, 'edit');
+    await check(t, page, 'edit');
     await main(page).getByLabel(T('community.post-text')).fill('Die van ons staan op de website, onder *Contact* en *Huisregels*.');
     await clickTo(page, button(page, T('community.save')), isThread(question.path));
     await expectNotice(page, 'post-edited');
@@ -373,7 +392,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     assert.equal(versions.length, 2, `the history lists both versions: ${JSON.stringify(versions)}`);
     assert.ok(versions[0].includes('onder Contact.') && !versions[0].includes('Huisregels'), `first the old text: ${versions[0]}`);
     assert.ok(versions[1].includes(T('community.current-text')) && versions[1].includes('Huisregels'), `then the current one: ${versions[1]}`);
-    await checks.page(t, page, 'history');
+    await check(t, page, 'history');
 
     await gotoOk(page, question.path);
     const gone = await reply(page, question.path, 'Oeps, dit hoorde in een ander gesprek.');
@@ -381,7 +400,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectNotice(page, 'post-deleted');
     await expectIn(post(page, gone), T('community.deleted-post'));
     assert.ok(!(await main(page).innerText()).includes('Oeps, dit hoorde'), 'the deleted text is gone');
-    await checks.page(t, page, 'thread (a deleted post)');
+    await check(t, page, 'thread (a deleted post)');
   });
 
   step('an enrolled learner opens the discussion of a lesson', async (t) => {
@@ -389,7 +408,7 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await gotoOk(page, LESSON.path);
     await clickTo(page, main(page).getByRole('link', { name: T('community.discuss-lesson'), exact: true }), pathIs(`/community/course-${COURSE}/lessons/${LESSON.id}`));
     await expectText(page, T('community.lesson-intro'));
-    await checks.page(t, page, 'lesson discussion');
+    await check(t, page, 'lesson discussion');
 
     await acceptGuidelines(page, `/community/course-${COURSE}`);
     await gotoOk(page, `/community/course-${COURSE}/lessons/${LESSON.id}`);
@@ -400,21 +419,21 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     const lessonThread = new URL(page.url()).pathname;
     await gotoOk(page, `/community/course-${COURSE}/lessons/${LESSON.id}`);
     assert.equal(new URL(page.url()).pathname, lessonThread, 'the lesson has one thread');
-    await checks.page(t, page, 'thread (a lesson’s, in a course space)');
+    await check(t, page, 'thread (a lesson’s, in a course space)');
   });
 
   step('the coordinator mutes a member on the restrictions page and lifts it', async (t) => {
     const page = coordinator.pages()[0];
     await gotoOk(page, `${SPACE}/restrictions`);
     await expectText(page, T('community.restrictions-none'));
-    await checks.page(t, page, 'restrictions');
+    await check(t, page, 'restrictions');
     await main(page).getByLabel(T('community.restrict-email')).fill(BO.email);
     await main(page).getByLabel(T('community.restrict-days')).fill('2');
     await main(page).getByLabel(T('community.moderation-reason')).fill('Even afkoelen.');
     await clickTo(page, button(page, T('community.restrict-button')), pathIs(`${SPACE}/restrictions`));
     await expectNotice(page, 'restricted');
     await expectText(page, BO.name);
-    await checks.page(t, page, 'restrictions (a muted member)');
+    await check(t, page, 'restrictions (a muted member)');
     await clickTo(page, main(page).getByRole('button', { name: `${T('community.lift')} (${BO.name})` }), pathIs(`${SPACE}/restrictions`));
     await expectNotice(page, 'lifted');
     await expectText(page, T('community.restrictions-none'));
@@ -470,14 +489,14 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await clickTo(page, page.getByRole('button', { name: 'English', exact: true }), pathIs('/community'));
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     await expectHeading(page, EN('community.title'));
-    await checks.page(t, page, 'english: community');
+    await check(t, page, 'english: community');
     await gotoOk(page, thread.path);
     await expectText(page, EN('community.moderate-thread'));
-    await checks.page(t, page, 'english: thread (moderator)');
+    await check(t, page, 'english: thread (moderator)');
     await gotoOk(page, '/community/moderation');
     await expectHeading(page, EN('community.moderation'));
     await expectText(page, EN('community.action-restore'));
-    await checks.page(t, page, 'english: moderation');
+    await check(t, page, 'english: moderation');
   });
 
   step('every kind of community page was checked', () => {
