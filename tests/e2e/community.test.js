@@ -36,7 +36,8 @@ const LESSON = { id: 'welkom', path: `/courses/${COURSE}/welkom` };
 
 /** The kinds of page the checks must have seen (names given to checks.page). */
 const EVERY_KIND = [
-  'community', 'space (guidelines to accept)', 'space', 'thread (member)', 'thread (a quotation in the reply box)',
+  'community', 'space (guidelines to accept)', 'space', 'thread (member)', 'thread (a held first post, to its writer)',
+  'moderation (a held post)', 'thread (moderator, a held post)', 'thread (a quotation in the reply box)',
   'report', 'report refused (422)', 'thread (a post hidden by a report, to its writer)', 'moderation (a reported post',
   'moderation (queue empty', 'thread (moderator, a hidden post)', 'thread (accepted answer)', 'edit', 'history',
   'thread (a deleted post)', 'lesson discussion', 'restrictions', 'restrictions (a muted member)',
@@ -81,6 +82,18 @@ async function check(t, page, name) {
         .map((n) => `${n.target.join(' ')} (${n.any.map((c) => c.message).join('; ')})`);
     });
     assert.deepEqual(same, [], `on ${new URL(page.url()).pathname}, text that cannot be seen:\n${same.join('\n')}`);
+  });
+  await t.test(`headings in order, landmarks named apart, ids unique: ${name}`, async () => {
+    const found = await page.evaluate(async () => {
+      const rules = ['heading-order', 'empty-heading', 'page-has-heading-one', 'landmark-unique', 'landmark-one-main', 'region'];
+      const r = await window.axe.run(document, { runOnly: { type: 'rule', values: rules } });
+      const problems = r.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+      const seen = new Map();
+      for (const e of document.querySelectorAll('[id]')) seen.set(e.id, (seen.get(e.id) || 0) + 1);
+      for (const [id, n] of seen) if (n > 1) problems.push(`duplicate id "${id}" (${n} times)`);
+      return problems;
+    });
+    assert.deepEqual(found, [], `on ${new URL(page.url()).pathname}:\n${found.join('\n')}`);
   });
 }
 
@@ -180,6 +193,8 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
       env: {
         // One report hides a post until a moderator has looked at it.
         LEERPAD_COMMUNITY__HIDE_AFTER_REPORTS: '1',
+        // A member's first post waits for a moderator's approval.
+        LEERPAD_COMMUNITY__HOLD_FIRST_POSTS: '1',
         // The flow writes more than the default ten posts in ten minutes.
         LEERPAD_COMMUNITY__POSTS_PER_WINDOW: '100',
       },
@@ -241,10 +256,27 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
       body: 'Bij ons verwijderen we ze **meteen**. Wie doet het anders?',
     });
     thread.opening = postIdOf(page);
+    // A first post waits for approval; its writer sees it, marked.
+    await expectNotice(page, 'post-held');
+    await expectIn(post(page, thread.opening), T('community.held'));
     await expectText(page, 'Bij ons verwijderen we ze meteen.');
     assert.equal(await main(page).locator('.post-body strong').first().innerText(), 'meteen', 'Markdown becomes HTML');
-    await check(t, page, 'thread (member)');
+    await check(t, page, 'thread (a held first post, to its writer)');
 
+    // The coordinator approves it from the queue.
+    const cpage = coordinator.pages()[0];
+    await gotoOk(cpage, '/community/moderation');
+    const item = main(cpage).locator(`article:has(form[action="/community/posts/${thread.opening}/moderate"])`);
+    await expectIn(item, T('community.state-held'));
+    await check(t, cpage, 'moderation (a held post)');
+    await item.getByLabel(T('community.moderation-reason')).fill('Een goede vraag.');
+    await clickTo(cpage, item.getByRole('button', { name: T('community.approve'), exact: true }), pathIs('/community/moderation'));
+    await expectNotice(cpage, 'moderated');
+    await expectText(cpage, T('community.queue-empty'));
+
+    await gotoOk(page, thread.path);
+    assert.equal(await post(page, thread.opening).locator('.tag').count(), 0, 'an approved post is no longer marked');
+    await check(t, page, 'thread (member)');
     await gotoOk(page, SPACE);
     await expectText(page, 'Hoe reageren jullie op haatberichten onder gemeentelijke posts?');
     await check(t, page, 'space (one thread)');
@@ -265,8 +297,17 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await box.fill(`${quoted}\n\nWij laten ze eerst staan en antwoorden met de huisregels.`);
     await clickTo(page, page.locator('#reply').getByRole('button', { name: T('community.post-reply'), exact: true }), isThread(thread.path));
     thread.boReply = postIdOf(page);
+    await expectNotice(page, 'post-held');
     assert.equal(await post(page, thread.boReply).locator('.post-body blockquote').count(), 1, 'the reply shows the quotation as a quotation');
     await expectText(page, 'Wij laten ze eerst staan');
+
+    // The coordinator approves the held reply on the thread's page; then it is sent.
+    const cpage = coordinator.pages()[0];
+    await gotoOk(cpage, thread.path);
+    await expectIn(post(cpage, thread.boReply), T('community.held'));
+    await check(t, cpage, 'thread (moderator, a held post)');
+    await moderateOnThread(cpage, thread.path, thread.boReply, 'approve', 'Past bij de vraag.');
+    assert.equal(await post(cpage, thread.boReply).locator('.tag').count(), 0, 'the approved reply is no longer marked');
 
     const { message, link } = await mailbox.waitForLink(AN.email, thread.path, { since });
     assert.ok(message.subject.includes(BO.name), `the subject names who replied: ${message.subject}`);
@@ -316,7 +357,9 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectIn(item, 'Die huisregels wil ik graag zien');
     await expectIn(item, 'Vraagt om gegevens die niet gedeeld mogen worden.');
     await expectIn(item, T('community.state-hidden'));
-    assert.deepEqual(await logRows(page), [[T('community.log-system'), T('community.action-hidden-by-reports'), '']], 'the log shows the post hidden by the report');
+    const before = await logRows(page);
+    assert.deepEqual(before[0], [T('community.log-system'), T('community.action-hidden-by-reports'), ''], `the log shows the post hidden by the report: ${JSON.stringify(before)}`);
+    assert.deepEqual(before[1], [COORDINATOR.name, T('community.action-approve'), 'Past bij de vraag.'], `and the approval before it: ${JSON.stringify(before)}`);
     await check(t, page, 'moderation (a reported post, the log)');
 
     await item.getByLabel(T('community.moderation-reason')).fill('Een vraag naar de huisregels, geen persoonsgegevens.');
