@@ -334,6 +334,9 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await clickTo(page, button(page, T('community.send-report')), pathIs(`/community/posts/${thread.anReply}/report`));
     assert.equal((await refused).status(), 422, 'a report without a reason is refused with 422');
     await expectText(page, T('community.refused.reason'));
+    const field = main(page).getByLabel(T('community.report-reason'));
+    assert.equal(await field.getAttribute('aria-invalid'), 'true', 'the refused field is marked invalid');
+    assert.match(await field.getAttribute('aria-describedby'), /\bform-errors\b/, 'and described by what was wrong');
     await check(t, page, 'report refused (422)');
 
     await main(page).getByLabel(T('community.report-reason')).fill('Vraagt om gegevens die niet gedeeld mogen worden.');
