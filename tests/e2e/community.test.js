@@ -40,7 +40,7 @@ const EVERY_KIND = [
   'moderation (a held post)', 'thread (moderator, a held post)', 'thread (a quotation in the reply box)',
   'report', 'report refused (422)', 'thread (a post hidden by a report, to its writer)', 'moderation (a reported post',
   'moderation (queue empty', 'thread (moderator, a hidden post)', 'thread (accepted answer)', 'edit', 'history',
-  'thread (a deleted post)', 'lesson discussion', 'restrictions', 'restrictions (a muted member)',
+  'thread (a deleted post)', 'lesson discussion', 'lesson discussion refused (422)', 'restrictions', 'restrictions (a muted member)',
   'english: community', 'english: thread (moderator)', 'english: moderation',
 ];
 
@@ -456,9 +456,21 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await expectText(page, T('community.lesson-intro'));
     await check(t, page, 'lesson discussion');
 
-    await acceptGuidelines(page, `/community/course-${COURSE}`);
+    // Posting before accepting the course space's guidelines is refused, the text kept.
+    const text = 'Het schema met de vijf rollen hielp me.';
+    await main(page).getByLabel(T('community.post-text')).fill(text);
+    const refused = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/community/course-${COURSE}/lessons/${LESSON.id}`);
+    await clickTo(page, button(page, T('community.post-thread')), pathIs(`/community/course-${COURSE}/lessons/${LESSON.id}`));
+    assert.equal((await refused).status(), 422, 'a first post before the guidelines are accepted is refused with 422');
+    await expectText(page, T('community.refused.guidelines-first'));
+    assert.equal(await main(page).getByLabel(T('community.post-text')).inputValue(), text, 'the refused text is kept');
+    await check(t, page, 'lesson discussion refused (422)');
+    await clickTo(page, main(page).getByRole('link', { name: T('community.guidelines'), exact: true }), pathIs(`/community/course-${COURSE}`));
+    await clickTo(page, button(page, T('community.accept-guidelines')), pathIs(`/community/course-${COURSE}`));
+    await expectNotice(page, 'guidelines-accepted');
+
     await gotoOk(page, `/community/course-${COURSE}/lessons/${LESSON.id}`);
-    await main(page).getByLabel(T('community.post-text')).fill('Het schema met de vijf rollen hielp me.');
+    await main(page).getByLabel(T('community.post-text')).fill(text);
     await clickTo(page, button(page, T('community.post-thread')), (u) => u.pathname.startsWith('/community/threads/'));
     await expectText(page, 'Het schema met de vijf rollen hielp me.');
     // The lesson's link now leads to its thread.
