@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { after, before, describe } from 'node:test';
 
 import { Checks, texts } from './lib/checks.js';
-import { Flow, button, main, pathIs } from './lib/flow.js';
+import { Flow, acceptInvitation as acceptInvitationIn, button, main, pathIs } from './lib/flow.js';
 import { Mailbox } from './lib/mailbox.js';
 import { Leerpad } from './lib/server.js';
 
@@ -197,29 +197,10 @@ async function signIn(page, email, password) {
   await clickTo(page, button(page, T('auth.sign-in')), (u) => ['/', '/auth/sign-in'].includes(u.pathname));
 }
 
-/**
- * Accepts an emailed invitation in `page`: name and password, then where the person
- * lands (a learner on their dashboard, a coordinator on the organisation's).
- */
-async function acceptInvitation(t, page, who, since, check, role = 'member') {
-  const { message, link } = await mailbox.waitForLink(who.email, '/auth/invite', { since });
-  assert.ok(message.text.includes(ORG.name), `the invitation should name the organisation:\n${message.text}`);
-  assert.ok(message.text.includes(who.email), `the invitation should name the address:\n${message.text}`);
-  await gotoOk(page, link);
-  await expectHeading(page, T('auth.accept-invite'));
-  // The page says which organisation, which role and which address.
-  await expectText(page, T(`invite.joins-${role}`, { organisation: ORG.name }));
-  await expectText(page, who.email);
-  assert.equal(await page.getByLabel(T('auth.name')).inputValue(), who.name, 'the name from the invitation is filled in');
-  if (check) await checks.page(t, page, 'accept invitation');
-  await page.getByLabel(T('auth.password'), { exact: true }).fill(who.password);
-  if (role === 'coordinator') {
-    await clickTo(page, button(page, T('auth.accept-invite')), pathIs(orgPath()));
-    await expectHeading(page, T('report.title'));
-  } else {
-    await clickTo(page, button(page, T('auth.accept-invite')), pathIs('/'));
-    await expectHeading(page, T('dashboard.hello', { name: who.name }));
-  }
+/** Accepts an emailed invitation in `page` (the shared helper, with this file's organisation). */
+function acceptInvitation(t, page, who, since, check, role = 'member') {
+  const onPage = check ? (p) => checks.page(t, p, 'accept invitation') : undefined;
+  return acceptInvitationIn(flow, mailbox, page, who, { since, organisation: ORG, role, T, onPage });
 }
 
 describe('Leerpad for coordinators in Chromium', { timeout: 180000 }, () => {

@@ -146,3 +146,31 @@ export class Flow {
     assert.ok(all.includes(text), `on ${page.url()}: expected to read "${text}" in ${where}; it says:\n${all}`);
   }
 }
+
+/**
+ * Accepts an emailed invitation to `organisation` in `page`: checks what the email and
+ * the page say, fills in the password, and waits until the person lands where they
+ * should (a member on their dashboard, a coordinator on the organisation's). `T` is
+ * the interface texts (checks.js `texts`); `onPage(page)` runs on the invitation's
+ * page before it is accepted (an accessibility check, say).
+ */
+export async function acceptInvitation(flow, mailbox, page, who, { since = 0, organisation, role = 'member', T, onPage }) {
+  const { message, link } = await mailbox.waitForLink(who.email, '/auth/invite', { since });
+  assert.ok(message.text.includes(organisation.name), `the invitation should name the organisation:\n${message.text}`);
+  assert.ok(message.text.includes(who.email), `the invitation should name the address:\n${message.text}`);
+  await flow.gotoOk(page, link);
+  await flow.expectHeading(page, T('auth.accept-invite'));
+  // The page says which organisation, which role and which address.
+  await flow.expectText(page, T(`invite.joins-${role}`, { organisation: organisation.name }));
+  await flow.expectText(page, who.email);
+  assert.equal(await page.getByLabel(T('auth.name')).inputValue(), who.name, 'the name from the invitation is filled in');
+  if (onPage) await onPage(page);
+  await page.getByLabel(T('auth.password'), { exact: true }).fill(who.password);
+  if (role === 'coordinator') {
+    await flow.clickTo(page, button(page, T('auth.accept-invite')), pathIs(`/organisations/${organisation.slug}`));
+    await flow.expectHeading(page, T('report.title'));
+  } else {
+    await flow.clickTo(page, button(page, T('auth.accept-invite')), pathIs('/'));
+    await flow.expectHeading(page, T('dashboard.hello', { name: who.name }));
+  }
+}

@@ -45,11 +45,15 @@ export function copyBundled(dir, id) {
 }
 
 export class Leerpad {
-  /** `bundled`: ids of courses in the repository's courses/ to serve beside the showcase. */
-  constructor({ smtpPort, adminEmail, bundled = [] }) {
+  /**
+   * `bundled`: ids of courses in the repository's courses/ to serve beside the showcase;
+   * `env`: more `LEERPAD_*` settings for this server (such as `[community]`'s).
+   */
+  constructor({ smtpPort, adminEmail, bundled = [], env = {} }) {
     this.smtpPort = smtpPort;
     this.adminEmail = adminEmail;
     this.bundled = bundled;
+    this.env = env;
     this.stdout = '';
     this.stderr = '';
     this.exited = null;
@@ -84,7 +88,11 @@ export class Leerpad {
       LEERPAD_MAIL__SMTP_PORT: String(this.smtpPort),
       LEERPAD_MAIL__SMTP_SECURITY: 'none',
       LEERPAD_MAIL__FROM: 'Leerpad <leerpad@e2e.test>',
+      ...this.env,
     });
+    // Templates, texts and CSS from a theme folder instead of the ones built in, to
+    // try a change to the theme without building the binary again.
+    if (process.env.LEERPAD_E2E_THEME_DIR) env.LEERPAD_THEME_DIR = path.resolve(process.env.LEERPAD_E2E_THEME_DIR);
     // Its own process group, so that stop() ends it and anything it started.
     this.proc = spawn(bin, ['serve'], { cwd: this.tmp, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.setEncoding('utf8').on('data', (d) => (this.stdout += d));

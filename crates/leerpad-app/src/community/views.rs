@@ -93,9 +93,11 @@ pub fn thread(
             store::count_replies(c, thread.id, first.id, &states)?,
         )
     };
-    // The reader's own held or hidden posts show to them, marked.
+    // The reader's own held or hidden replies show to them, marked (the opening
+    // post has its own place above them).
     if !at.access.moderate && !answer_first_pending {
-        let own = store::own_unpublished(c, thread.id, at.user.id)?;
+        let mut own = store::own_unpublished(c, thread.id, at.user.id)?;
+        own.retain(|id| *id != first.id);
         if !own.is_empty() {
             replies.extend(store::post_rows(c, &own)?);
             replies.sort_by_key(|r| r.post.id);

@@ -452,12 +452,18 @@ async fn start_thread(
     }
 }
 
+#[derive(Deserialize)]
+struct AcceptGuidelinesForm {
+    /// Where to go on to: a lesson's discussion in this space (else the space).
+    next: Option<String>,
+}
+
 #[post("/community/{space}/guidelines")]
 async fn accept_guidelines(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<String>,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<AcceptGuidelinesForm>,
 ) -> AppResult<HttpResponse> {
     let segment = path.into_inner();
     let at = open(&state, &who.user, &segment).await?;
@@ -465,9 +471,39 @@ async fn accept_guidelines(
     state
         .flow(move |c| community.accept_guidelines(c, &at, now))
         .await?;
+    // Only back to a lesson of this very space: never an address from elsewhere.
+    let lessons = format!("/community/{segment}/lessons/");
+    if let Some(item) = form
+        .0
+        .next
+        .as_deref()
+        .and_then(|n| n.strip_prefix(&lessons))
+    {
+        if !item.is_empty()
+            && item
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            return Ok(see_other(format!(
+                "{lessons}{item}?notice=guidelines-accepted#lesson-body"
+            )));
+        }
+    }
     Ok(see_other(format!(
         "/community/{segment}?notice=guidelines-accepted#new-thread"
     )))
+}
+
+/// Whether this person accepted the space's guidelines (a moderator needs not),
+/// and the space's own guidelines, for pages that show them.
+fn guidelines_json(c: &mut DbConnection, at: &InSpace) -> StoreResult<Value> {
+    let accepted = at.access().moderate || store::has_accepted(c, at.user().id, at.space().id)?;
+    let own = at
+        .space()
+        .guidelines
+        .as_deref()
+        .map(leerpad_markdown::learner_html);
+    Ok(json!({ "accepted_guidelines": accepted, "own_guidelines": own }))
 }
 
 // --- "discuss this lesson" ---
@@ -504,13 +540,16 @@ async fn lesson_page(
     if let Some(t) = existing {
         return Ok(see_other(format!("/community/threads/{}", t.id)));
     }
-    let space = state.db(move |c| space_json(c, &at)).await?;
+    let (space, guidelines) = state
+        .db(move |c| Ok((space_json(c, &at)?, guidelines_json(c, &at)?)))
+        .await?;
     show(
         &state,
         &who.viewer,
         &req,
         "community/lesson.html.j2",
-        json!({ "space": space, "lesson": { "id": item, "title": title, "course": course }, "form": {} }),
+        json!({ "space": space, "lesson": { "id": item, "title": title, "course": course }, "form": {},
+                "accepted_guidelines": guidelines["accepted_guidelines"], "own_guidelines": guidelines["own_guidelines"] }),
     ).await
 }
 
@@ -551,14 +590,17 @@ async fn start_lesson_thread(
             Ok(see_other(posted_location(&p)))
         }
         Err(r) => {
-            let space = state.db(move |c| space_json(c, &at)).await?;
+            let (space, guidelines) = state
+                .db(move |c| Ok((space_json(c, &at)?, guidelines_json(c, &at)?)))
+                .await?;
             Ok(refused(show(
                 &state,
                 &who.viewer,
                 &req,
                 "community/lesson.html.j2",
                 json!({ "space": space, "lesson": { "id": item, "title": title, "course": course },
-                        "form": { "error": r.key(), "body": form.0.body } }),
+                        "form": { "error": r.key(), "body": form.0.body },
+                        "accepted_guidelines": guidelines["accepted_guidelines"], "own_guidelines": guidelines["own_guidelines"] }),
             ).await?))
         }
     }

@@ -1177,3 +1177,72 @@ async fn an_invited_expert_takes_part_and_a_space_can_have_its_own_guidelines() 
         .assert_status(303);
     dirk.get(s, &thread).await.assert_status(404);
 }
+
+#[actix_web::test]
+async fn accepting_the_guidelines_on_a_lesson_page_comes_back_to_it_and_nowhere_else() {
+    let app = test_app(|_| {}).await;
+    let s = &app.service;
+    let mut lea = registered(&app, "Lea Leerling", "lea@example.org").await;
+    let lea_id = set_role(&app.state, "lea@example.org", Role::Learner);
+    {
+        let mut c = app.state.db.conn().unwrap();
+        learning::enrol(&mut c, lea_id, "showcase", app.clock.now()).unwrap();
+    }
+    let discuss = "/community/course-showcase/lessons/welkom";
+    let page = lea.get(s, discuss).await;
+    page.assert_status(200);
+    // Attribute values have their slashes escaped.
+    let body = page.body.replace("&#x2f;", "/");
+    assert!(
+        body.contains("action=\"/community/course-showcase/guidelines\"")
+            && body.contains(&format!("name=\"next\" value=\"{discuss}\"")),
+        "the lesson's page offers the guidelines to accept, coming back here:\n{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(&format!("action=\"{discuss}\"")),
+        "{}",
+        page.body
+    );
+
+    // Anywhere but a lesson of this space: the space.
+    for next in [
+        "https://elders.example/",
+        "//elders.example/community/course-showcase/lessons/welkom",
+        "/community/network/lessons/welkom",
+        "/community/course-showcase/lessons/welkom/../../restrictions",
+    ] {
+        let done = lea
+            .submit(
+                s,
+                discuss,
+                "/community/course-showcase/guidelines",
+                &[("next", next)],
+            )
+            .await;
+        done.assert_status(303);
+        assert_eq!(
+            done.location.as_deref(),
+            Some("/community/course-showcase?notice=guidelines-accepted#new-thread"),
+            "next = {next}"
+        );
+    }
+    let done = lea
+        .submit(
+            s,
+            discuss,
+            "/community/course-showcase/guidelines",
+            &[("next", discuss)],
+        )
+        .await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/community/course-showcase/lessons/welkom?notice=guidelines-accepted#lesson-body")
+    );
+    let page = lea.get(s, discuss).await;
+    assert!(
+        page.body.contains(&format!("action=\"{discuss}\"")),
+        "{}",
+        page.body
+    );
+}
