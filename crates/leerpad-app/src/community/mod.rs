@@ -623,17 +623,20 @@ impl Community {
         })
     }
 
-    /// Mutes or bans a member in the space for `days` (`None`: until lifted).
+    /// Mutes or bans a member in the space (see [`Restrict`]).
     pub fn restrict(
         &self,
         c: &mut DbConnection,
         by: &Moderating,
-        member_id: i32,
-        kind: RestrictionKind,
-        days: Option<i64>,
-        reason: &str,
+        what: &Restrict<'_>,
         now: NaiveDateTime,
     ) -> FlowResult<Result<(), Refusal>> {
+        let Restrict {
+            member_id,
+            kind,
+            days,
+            reason,
+        } = *what;
         let Some(reason) = clean_reason(reason) else {
             return Ok(Err(Refusal::MissingReason));
         };
@@ -793,6 +796,16 @@ impl Community {
     }
 }
 
+/// A restriction a moderator imposes: on whom, which, for how many days (`None`:
+/// until lifted) and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Restrict<'a> {
+    pub member_id: i32,
+    pub kind: RestrictionKind,
+    pub days: Option<i64>,
+    pub reason: &'a str,
+}
+
 /// What a moderator does to a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostAction {
@@ -830,7 +843,7 @@ pub enum ThreadAction {
     Pin,
     Unpin,
     /// To another space the moderator moderates too.
-    Move(Moderating),
+    Move(Box<Moderating>),
 }
 
 impl ThreadAction {

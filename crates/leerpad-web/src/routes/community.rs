@@ -877,7 +877,7 @@ async fn moderate_thread(
         "move" => {
             let to = f.to.as_deref().unwrap_or_default();
             let target = open(&state, &who.user, to).await?;
-            ThreadAction::Move(target.moderating().ok_or(AppError::Forbidden)?)
+            ThreadAction::Move(Box::new(target.moderating().ok_or(AppError::Forbidden)?))
         }
         _ => return Err(AppError::BadRequest("unknown moderation action".into())),
     };
@@ -1367,7 +1367,13 @@ async fn restrict(
             else {
                 return Ok(Err(Refusal::NoSuchMember));
             };
-            community.restrict(c, &by, member.id, kind, days, &reason, now)
+            let what = flows::Restrict {
+                member_id: member.id,
+                kind,
+                days,
+                reason: &reason,
+            };
+            community.restrict(c, &by, &what, now)
         })
         .await?;
     match done {

@@ -246,7 +246,7 @@ async fn the_markup_corpus_is_inert_in_posts_titles_and_names() {
         for page in [
             an.get(s, &thread).await,
             an.get(s, GENT).await,
-            an.get(s, &format!("/community/search?q=tekst")).await,
+            an.get(s, "/community/search?q=tekst").await,
             an.get(s, "/community").await,
         ] {
             // Tags, not text: an escaped payload starts with `&lt;`.
