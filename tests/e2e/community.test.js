@@ -41,6 +41,7 @@ const EVERY_KIND = [
   'report', 'report refused (422)', 'thread (a post hidden by a report, to its writer)', 'moderation (a reported post',
   'moderation (queue empty', 'thread (moderator, a hidden post)', 'thread (accepted answer)', 'edit', 'history',
   'thread (a deleted post)', 'lesson discussion (guidelines to accept)', 'lesson discussion', 'lesson discussion refused (422)', 'restrictions', 'restrictions (a muted member)',
+  'search (form)', 'search (posts found)', 'search refused (422)',
   'english: community', 'english: thread (moderator)', 'english: moderation',
 ];
 
@@ -497,6 +498,19 @@ describe('the learning community in Chromium', { timeout: 240000 }, () => {
     await clickTo(page, main(page).getByRole('button', { name: `${T('community.lift')} (${BO.name})` }), pathIs(`${SPACE}/restrictions`));
     await expectNotice(page, 'lifted');
     await expectText(page, T('community.restrictions-none'));
+  });
+
+  step('a member searches the posts of the spaces she reads', async (t) => {
+    const page = an.pages()[0];
+    await gotoOk(page, '/community/search');
+    await check(t, page, 'search (form)');
+    await main(page).getByLabel(T('community.search-label')).fill('verwijderen meteen');
+    await clickTo(page, button(page, T('community.search-button')), (url) => url.pathname === '/community/search');
+    await expectText(page, 'Hoe reageren jullie op haatberichten');
+    assert.ok(await page.locator('main mark').count() > 0, 'the words found are marked');
+    await check(t, page, 'search (posts found)');
+    await gotoOk(page, '/community/search?q=%22%2A%22', 422);
+    await check(t, page, 'search refused (422)');
   });
 
   step('without JavaScript: post, reply with a quotation, report, and moderate from the queue', async () => {

@@ -1338,6 +1338,43 @@ struct RestrictForm {
     reason: String,
 }
 
+/// A form of a space's settings page (restrict, invite an expert, own
+/// guidelines): the moderator's proof, one flow, then back to the page with
+/// `notice`, or the page again with the refusal and what was typed (`typed`,
+/// given the refusal's text key).
+async fn settings_form<F>(
+    state: &AppState,
+    who: &SignedIn,
+    req: &HttpRequest,
+    segment: &str,
+    act: F,
+    notice: &str,
+    typed: impl FnOnce(&'static str) -> Value,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            &Community,
+            &flows::Moderating,
+            chrono::NaiveDateTime,
+        ) -> leerpad_app::FlowResult<Result<(), Refusal>>
+        + Send
+        + 'static,
+{
+    let at = open(state, &who.user, segment).await?;
+    let by = at.moderating().ok_or(AppError::NotFound)?;
+    let (community, now) = (state.community(), state.clock.now());
+    let done = state.flow(move |c| act(c, &community, &by, now)).await?;
+    match done {
+        Ok(()) => Ok(see_other(format!(
+            "/community/{segment}/restrictions?notice={notice}"
+        ))),
+        Err(r) => Ok(refused(
+            render_restrictions(state, who, req, segment, typed(r.key())).await?,
+        )),
+    }
+}
+
 #[post("/community/{space}/restrictions")]
 async fn restrict(
     state: web::Data<AppState>,
@@ -1346,51 +1383,33 @@ async fn restrict(
     path: web::Path<String>,
     form: CsrfForm<RestrictForm>,
 ) -> AppResult<HttpResponse> {
-    let segment = path.into_inner();
-    let at = open(&state, &who.user, &segment).await?;
-    let by = at.moderating().ok_or(AppError::NotFound)?;
-    let f = &form.0;
+    let f = form.0;
     let kind = RestrictionKind::parse(&f.kind)
         .ok_or_else(|| AppError::BadRequest("unknown restriction".into()))?;
-    let days = match f.days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        None => None,
-        Some(d) => match d.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => Some(0),
-        },
-    };
-    let (community, now) = (state.community(), state.clock.now());
+    // Empty: until lifted; not a number: refused like a number out of range.
+    let days = f
+        .days
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<i64>().unwrap_or(0));
     let (email, reason) = (f.email.clone(), f.reason.clone());
-    let done = state
-        .flow(move |c| {
-            let Some(member) = accounts::user_by_email(c, &accounts::normalise_email(&email))?
-            else {
-                return Ok(Err(Refusal::NoSuchMember));
-            };
-            let what = flows::Restrict {
-                member_id: member.id,
-                kind,
-                days,
-                reason: &reason,
-            };
-            community.restrict(c, &by, &what, now)
-        })
-        .await?;
-    match done {
-        Ok(()) => Ok(see_other(format!(
-            "/community/{segment}/restrictions?notice=restricted"
-        ))),
-        Err(r) => Ok(refused(
-            render_restrictions(
-                &state,
-                &who,
-                &req,
-                &segment,
-                json!({ "error": r.key(), "email": f.email, "kind": f.kind, "days": f.days, "reason": f.reason }),
-            )
-            .await?,
-        )),
-    }
+    let act = move |c: &mut DbConnection, community: &Community, by: &flows::Moderating, now| {
+        let Some(member) = accounts::user_by_email(c, &accounts::normalise_email(&email))? else {
+            return Ok(Err(Refusal::NoSuchMember));
+        };
+        let what = flows::Restrict {
+            member_id: member.id,
+            kind,
+            days,
+            reason: &reason,
+        };
+        community.restrict(c, by, &what, now)
+    };
+    settings_form(&state, &who, &req, &path, act, "restricted", |error| {
+        json!({ "error": error, "email": f.email, "kind": f.kind, "days": f.days, "reason": f.reason })
+    })
+    .await
 }
 
 #[post("/community/{space}/restrictions/{user}/lift")]
@@ -1428,28 +1447,21 @@ async fn add_expert(
     path: web::Path<String>,
     form: CsrfForm<ExpertForm>,
 ) -> AppResult<HttpResponse> {
-    let segment = path.into_inner();
-    let at = open(&state, &who.user, &segment).await?;
-    let by = at.moderating().ok_or(AppError::NotFound)?;
-    let (community, now, email) = (state.community(), state.clock.now(), form.0.email.clone());
-    let done = state
-        .flow(move |c| community.add_expert(c, &by, &email, now))
-        .await?;
-    match done {
-        Ok(()) => Ok(see_other(format!(
-            "/community/{segment}/restrictions?notice=expert-added"
-        ))),
-        Err(r) => Ok(refused(
-            render_restrictions(
-                &state,
-                &who,
-                &req,
-                &segment,
-                json!({ "expert_error": r.key(), "expert_email": form.0.email }),
-            )
-            .await?,
-        )),
-    }
+    let email = form.0.email;
+    let typed = email.clone();
+    let act = move |c: &mut DbConnection, community: &Community, by: &flows::Moderating, now| {
+        community.add_expert(c, by, &email, now)
+    };
+    settings_form(
+        &state,
+        &who,
+        &req,
+        &path,
+        act,
+        "expert-added",
+        |error| json!({ "expert_error": error, "expert_email": typed }),
+    )
+    .await
 }
 
 #[post("/community/{space}/experts/{user}/remove")]
@@ -1487,30 +1499,19 @@ async fn set_guidelines(
     path: web::Path<String>,
     form: CsrfForm<GuidelinesForm>,
 ) -> AppResult<HttpResponse> {
-    let segment = path.into_inner();
-    let at = open(&state, &who.user, &segment).await?;
-    let by = at.moderating().ok_or(AppError::NotFound)?;
-    let (community, now, text) = (
-        state.community(),
-        state.clock.now(),
-        form.0.guidelines.clone(),
-    );
-    let done = state
-        .flow(move |c| community.set_guidelines(c, &by, &text, now))
-        .await?;
-    match done {
-        Ok(()) => Ok(see_other(format!(
-            "/community/{segment}/restrictions?notice=saved"
-        ))),
-        Err(r) => Ok(refused(
-            render_restrictions(
-                &state,
-                &who,
-                &req,
-                &segment,
-                json!({ "guidelines_error": r.key(), "guidelines": form.0.guidelines }),
-            )
-            .await?,
-        )),
-    }
+    let text = form.0.guidelines;
+    let typed = text.clone();
+    let act = move |c: &mut DbConnection, community: &Community, by: &flows::Moderating, now| {
+        community.set_guidelines(c, by, &text, now)
+    };
+    settings_form(
+        &state,
+        &who,
+        &req,
+        &path,
+        act,
+        "saved",
+        |error| json!({ "guidelines_error": error, "guidelines": typed }),
+    )
+    .await
 }
