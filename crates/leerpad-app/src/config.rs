@@ -105,6 +105,9 @@ pub struct SiteConfig {
     /// `accessibility_contact`: where people report accessibility problems (the
     /// accessibility statement's contact); default: `admin_email`.
     pub accessibility_contact: Option<String>,
+    /// `anonymity_threshold`: the smallest group of people any aggregate is
+    /// shown for (`leerpad_core::anonymity`); never below 3.
+    pub anonymity_threshold: u32,
 }
 
 /// Who gets an account and for how long they stay signed in.
@@ -240,6 +243,7 @@ impl Default for SiteConfig {
             theme_dir: None,
             default_language: "nl".into(),
             accessibility_contact: None,
+            anonymity_threshold: leerpad_core::anonymity::DEFAULT,
         }
     }
 }
@@ -316,6 +320,7 @@ pub struct Settings {
     pub session_hours: Option<u32>,
     pub admin_email: Option<String>,
     pub accessibility_contact: Option<String>,
+    pub anonymity_threshold: Option<u32>,
     pub secret: Option<String>,
     pub jobs: Option<bool>,
     pub nudge_interval_minutes: Option<u32>,
@@ -381,6 +386,7 @@ impl Settings {
             &mut c.site.accessibility_contact,
             self.accessibility_contact,
         );
+        set(&mut c.site.anonymity_threshold, self.anonymity_threshold);
         set_opt(&mut c.secret, self.secret);
         set(&mut c.jobs.enabled, self.jobs);
         set(
@@ -422,6 +428,13 @@ const NOT_CONFIGURATION: &[&str] = &[
     "BENCH_DATABASE_URL",
     "BIN",
 ];
+
+impl SiteConfig {
+    /// The anonymity threshold (validated at start, so never below the floor).
+    pub fn anonymity(&self) -> leerpad_core::anonymity::Threshold {
+        leerpad_core::anonymity::Threshold::new(self.anonymity_threshold).unwrap_or_default()
+    }
+}
 
 impl Config {
     /// Loads defaults, then `file` (if given, it must exist; else `leerpad.toml` if
@@ -508,6 +521,11 @@ impl Config {
             "`nudge_max_per_run` must be at least 1"
         );
         self.jobs.digest_weekday()?;
+        anyhow::ensure!(
+            leerpad_core::anonymity::Threshold::new(self.site.anonymity_threshold).is_some(),
+            "`anonymity_threshold` must be at least {}: a smaller group could point at a person",
+            leerpad_core::anonymity::FLOOR
+        );
         anyhow::ensure!(
             self.community.posts_per_window >= 1
                 && (1..=24 * 60).contains(&self.community.window_minutes),

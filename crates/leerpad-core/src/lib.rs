@@ -16,6 +16,7 @@
 //! `completion::progress`, `scenario_play::replay`).
 
 pub mod address;
+pub mod anonymity;
 pub mod authoring;
 pub mod community;
 pub mod completion;
