@@ -31,8 +31,8 @@ use leerpad_markdown::learner_html;
 use leerpad_store::community as store;
 use leerpad_store::db::DbConnection;
 use leerpad_store::schema::{
-    guideline_acceptances, memberships, post_reports, post_revisions, posts, thread_reads,
-    threads, users,
+    guideline_acceptances, memberships, post_reports, post_revisions, posts, thread_reads, threads,
+    users,
 };
 use leerpad_store::{organisations, Db};
 
@@ -80,7 +80,9 @@ fn main() -> ExitCode {
             .cloned()
     };
     let Some(data) = flag("--data").map(PathBuf::from) else {
-        eprintln!("usage: leerpad-gen-community --data DIR [--threads N] [--replies N] [--members N]");
+        eprintln!(
+            "usage: leerpad-gen-community --data DIR [--threads N] [--replies N] [--members N]"
+        );
         return ExitCode::FAILURE;
     };
     let number = |name: &str, default: usize| -> usize {
@@ -122,134 +124,131 @@ fn main() -> ExitCode {
     // is the first, and so is its opening post.
     let (long_thread, long_first) = (1, 1);
     c.transaction(|c| -> QueryResult<()> {
-            let since = now - TimeDelta::days(400);
-            let mut members = vec![reader];
-            let first_other = insert_members(c, n_members - 1, since)?;
-            members.extend(first_other..first_other + n_members as i32 - 1);
-            let member_rows: Vec<_> = members
-                .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    (
-                        memberships::organisation_id.eq(organisation.id),
-                        memberships::user_id.eq(*id),
-                        memberships::role.eq(if i == 1 { "coordinator" } else { "member" }),
-                        memberships::created_at.eq(since),
-                        memberships::accepted_at.eq(Some(since)),
-                    )
-                })
-                .collect();
-            for chunk in member_rows.chunks(ROWS) {
-                per_sqlite(c, |s| {
-                    diesel::insert_into(memberships::table)
-                        .values(chunk)
-                        .execute(s)
-                })?;
-            }
+        let since = now - TimeDelta::days(400);
+        let mut members = vec![reader];
+        let first_other = insert_members(c, n_members - 1, since)?;
+        members.extend(first_other..first_other + n_members as i32 - 1);
+        let member_rows: Vec<_> = members
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                (
+                    memberships::organisation_id.eq(organisation.id),
+                    memberships::user_id.eq(*id),
+                    memberships::role.eq(if i == 1 { "coordinator" } else { "member" }),
+                    memberships::created_at.eq(since),
+                    memberships::accepted_at.eq(Some(since)),
+                )
+            })
+            .collect();
+        for chunk in member_rows.chunks(ROWS) {
             per_sqlite(c, |s| {
-                diesel::insert_into(guideline_acceptances::table)
-                    .values((
-                        guideline_acceptances::user_id.eq(reader),
-                        guideline_acceptances::space_id.eq(space.id),
-                        guideline_acceptances::accepted_at.eq(since),
-                    ))
+                diesel::insert_into(memberships::table)
+                    .values(chunk)
                     .execute(s)
             })?;
+        }
+        per_sqlite(c, |s| {
+            diesel::insert_into(guideline_acceptances::table)
+                .values((
+                    guideline_acceptances::user_id.eq(reader),
+                    guideline_acceptances::space_id.eq(space.id),
+                    guideline_acceptances::accepted_at.eq(since),
+                ))
+                .execute(s)
+        })?;
 
-            let mut g = Generated::default();
-            // Thread 1 is the long one, replied to last; the others were started
-            // over the last year, in order.
-            let mut next_post = 1;
-            for t in 1..=n_threads as i32 {
-                let long = t == 1;
-                let created = if long {
-                    now - TimeDelta::days(300)
-                } else {
-                    now - TimeDelta::days(365) + minutes(year * t as u64 / n_threads as u64)
-                };
-                let replies = if long {
-                    n_replies
-                } else {
-                    rng.below(9) as usize
-                };
-                let first_id = next_post;
-                let mut last_post_at = created;
-                let mut at = created;
-                for r in 0..=replies {
-                    if r > 0 {
-                        at = if long {
-                            // Spread over the thread's life, the last a minute ago.
-                            created
-                                + minutes(
-                                    (300 * 24 * 60 - 1) * r as u64 / n_replies.max(1) as u64,
-                                )
-                        } else {
-                            at + minutes(1 + rng.below(3 * 24 * 60))
-                        };
-                    }
-                    let state = match (r, rng.percent()) {
-                        (0, _) => "visible",
-                        (_, 0) => "deleted",
-                        (_, 1) => "hidden",
-                        _ => "visible",
-                    };
-                    if state == "visible" {
-                        last_post_at = at;
-                    }
-                    let (body, html) = if state == "deleted" {
-                        ("", String::new())
+        let mut g = Generated::default();
+        // Thread 1 is the long one, replied to last; the others were started
+        // over the last year, in order.
+        let mut next_post = 1;
+        for t in 1..=n_threads as i32 {
+            let long = t == 1;
+            let created = if long {
+                now - TimeDelta::days(300)
+            } else {
+                now - TimeDelta::days(365) + minutes(year * t as u64 / n_threads as u64)
+            };
+            let replies = if long {
+                n_replies
+            } else {
+                rng.below(9) as usize
+            };
+            let first_id = next_post;
+            let mut last_post_at = created;
+            let mut at = created;
+            for r in 0..=replies {
+                if r > 0 {
+                    at = if long {
+                        // Spread over the thread's life, the last a minute ago.
+                        created + minutes((300 * 24 * 60 - 1) * r as u64 / n_replies.max(1) as u64)
                     } else {
-                        let (b, h) = &bodies[rng.below(bodies.len() as u64) as usize];
-                        (*b, h.clone())
+                        // Never after the long thread's last reply.
+                        (at + minutes(1 + rng.below(3 * 24 * 60))).min(now - TimeDelta::minutes(2))
                     };
-                    let edited = state != "deleted" && rng.percent() < 2;
-                    if edited {
-                        g.revisions.push((next_post, at + minutes(30)));
-                    }
-                    if state != "deleted" && rng.percent() < 1 {
-                        let by = members[rng.below(members.len() as u64) as usize];
-                        g.reports.push((next_post, by, at + minutes(60)));
-                    }
-                    g.posts.push(PostRow {
-                        id: next_post,
-                        thread_id: t,
-                        author_id: members[rng.below(members.len() as u64) as usize],
-                        body,
-                        html,
-                        state,
-                        created_at: at,
-                        edited_at: edited.then(|| at + minutes(30)),
-                        reviewed_at: (state == "hidden").then(|| at + minutes(90)),
-                    });
-                    next_post += 1;
                 }
-                let last_id = next_post - 1;
-                // The reader opened a third of the threads at some point, and the long
-                // one up to its middle.
-                if long {
-                    g.reads
-                        .push((t, first_id + (n_replies / 2) as i32));
-                } else if rng.percent() < 33 {
-                    let seen = first_id + rng.below((last_id - first_id + 1) as u64) as i32;
-                    g.reads.push((t, seen));
+                let state = match (r, rng.percent()) {
+                    (0, _) => "visible",
+                    (_, 0) => "deleted",
+                    (_, 1) => "hidden",
+                    _ => "visible",
+                };
+                if state == "visible" {
+                    last_post_at = at;
                 }
-                g.threads.push(ThreadRow {
-                    id: t,
-                    title: TITLES[rng.below(TITLES.len() as u64) as usize],
-                    author_id: g.posts[g.posts.len() - replies - 1].author_id,
-                    question: rng.percent() < 10,
-                    pinned_at: (t > 1 && t <= 4).then_some(created),
-                    created_at: created,
-                    last_post_at,
+                let (body, html) = if state == "deleted" {
+                    ("", String::new())
+                } else {
+                    let (b, h) = &bodies[rng.below(bodies.len() as u64) as usize];
+                    (*b, h.clone())
+                };
+                let edited = state != "deleted" && rng.percent() < 2;
+                if edited {
+                    g.revisions.push((next_post, at + minutes(30)));
+                }
+                if state != "deleted" && rng.percent() < 1 {
+                    let by = members[rng.below(members.len() as u64) as usize];
+                    g.reports.push((next_post, by, at + minutes(60)));
+                }
+                g.posts.push(PostRow {
+                    id: next_post,
+                    thread_id: t,
+                    author_id: members[rng.below(members.len() as u64) as usize],
+                    body,
+                    html,
+                    state,
+                    created_at: at,
+                    edited_at: edited.then(|| at + minutes(30)),
+                    reviewed_at: (state == "hidden").then(|| at + minutes(90)),
                 });
-                if g.posts.len() >= ROWS {
-                    g.flush(c, space.id, reader)?;
-                }
+                next_post += 1;
             }
-            g.flush(c, space.id, reader)?;
-            Ok(())
-        })
-        .expect("the community is generated");
+            let last_id = next_post - 1;
+            // The reader opened a third of the threads at some point, and the long
+            // one up to its middle.
+            if long {
+                g.reads.push((t, first_id + (n_replies / 2) as i32));
+            } else if rng.percent() < 33 {
+                let seen = first_id + rng.below((last_id - first_id + 1) as u64) as i32;
+                g.reads.push((t, seen));
+            }
+            g.threads.push(ThreadRow {
+                id: t,
+                title: TITLES[rng.below(TITLES.len() as u64) as usize],
+                author_id: g.posts[g.posts.len() - replies - 1].author_id,
+                question: rng.percent() < 10,
+                pinned_at: (t > 1 && t <= 4).then_some(created),
+                created_at: created,
+                last_post_at,
+            });
+            if g.posts.len() >= ROWS {
+                g.flush(c, space.id, reader)?;
+            }
+        }
+        g.flush(c, space.id, reader)?;
+        Ok(())
+    })
+    .expect("the community is generated");
     if let DbConnection::Sqlite(s) = &mut *c {
         // The rows in the database file rather than in the write-ahead log, and the
         // planner's statistics, as on a server that has run for a while.
@@ -305,7 +304,9 @@ fn insert_members(c: &mut DbConnection, n: usize, created: NaiveDateTime) -> Que
         })
         .collect();
     for chunk in rows.chunks(ROWS) {
-        per_sqlite(c, |s| diesel::insert_into(users::table).values(chunk).execute(s))?;
+        per_sqlite(c, |s| {
+            diesel::insert_into(users::table).values(chunk).execute(s)
+        })?;
     }
     Ok(first)
 }
@@ -365,7 +366,9 @@ impl Generated {
             })
             .collect();
         for chunk in threads.chunks(ROWS) {
-            per_sqlite(c, |s| diesel::insert_into(threads::table).values(chunk).execute(s))?;
+            per_sqlite(c, |s| {
+                diesel::insert_into(threads::table).values(chunk).execute(s)
+            })?;
         }
         let posts: Vec<_> = self
             .posts
@@ -385,7 +388,9 @@ impl Generated {
             })
             .collect();
         for chunk in posts.chunks(ROWS) {
-            per_sqlite(c, |s| diesel::insert_into(posts::table).values(chunk).execute(s))?;
+            per_sqlite(c, |s| {
+                diesel::insert_into(posts::table).values(chunk).execute(s)
+            })?;
         }
         let revisions: Vec<_> = self
             .revisions
