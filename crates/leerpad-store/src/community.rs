@@ -459,20 +459,28 @@ pub fn threads_page(
         .filter(threads::space_id.eq(space_id))
         .count()
         .get_result(c)?;
-    let rows: Vec<(Thread, Option<String>)> = threads::table
-        .left_join(users::table.on(users::id.nullable().eq(threads::author_id)))
+    // The page's threads are found in the index `threads_in_order` alone, so a
+    // later page skips index entries instead of sorting every thread of the space
+    // with its author; then only those threads are read.
+    let order = (
+        threads::pinned_at.is_null(),
+        threads::pinned_at.desc(),
+        threads::last_post_at.desc(),
+        threads::id.desc(),
+    );
+    let ids: Vec<i32> = threads::table
         .filter(threads::space_id.eq(space_id))
-        .order((
-            threads::pinned_at.is_null(),
-            threads::pinned_at.desc(),
-            threads::last_post_at.desc(),
-            threads::id.desc(),
-        ))
+        .order(order)
         .limit(THREADS_PER_PAGE)
         .offset((page.max(1) - 1) * THREADS_PER_PAGE)
+        .select(threads::id)
+        .load(c)?;
+    let rows: Vec<(Thread, Option<String>)> = threads::table
+        .left_join(users::table.on(users::id.nullable().eq(threads::author_id)))
+        .filter(threads::id.eq_any(&ids))
+        .order(order)
         .select((Thread::as_select(), users::display_name.nullable()))
         .load(c)?;
-    let ids: Vec<i32> = rows.iter().map(|(t, _)| t.id).collect();
     let counts: Vec<(i32, i64)> = posts::table
         .filter(posts::thread_id.eq_any(&ids))
         .filter(posts::state.eq(PostState::Visible.as_str()))
@@ -484,16 +492,20 @@ pub fn threads_page(
         .filter(thread_reads::thread_id.eq_any(&ids))
         .select((thread_reads::thread_id, thread_reads::last_post_id))
         .load(c)?;
-    let mut unread: Vec<(i32, i64)> = Vec::new();
-    for &(thread_id, last) in &read {
-        let n: i64 = posts::table
-            .filter(posts::thread_id.eq(thread_id))
-            .filter(posts::state.eq(PostState::Visible.as_str()))
-            .filter(posts::id.gt(last))
-            .count()
-            .get_result(c)?;
-        unread.push((thread_id, n));
-    }
+    // Visible posts after the last one the reader saw, for all the page's threads
+    // they opened in one query (a thread with none has no row: 0).
+    let unread: Vec<(i32, i64)> = posts::table
+        .inner_join(
+            thread_reads::table.on(thread_reads::thread_id
+                .eq(posts::thread_id)
+                .and(thread_reads::user_id.eq(reader))),
+        )
+        .filter(posts::thread_id.eq_any(&ids))
+        .filter(posts::state.eq(PostState::Visible.as_str()))
+        .filter(posts::id.gt(thread_reads::last_post_id))
+        .group_by(posts::thread_id)
+        .select((posts::thread_id, diesel::dsl::count_star()))
+        .load(c)?;
     let out = rows
         .into_iter()
         .map(|(thread, author)| {
@@ -704,21 +716,19 @@ pub fn replies_page(
     states: &[&str],
     page: i64,
 ) -> StoreResult<Vec<PostRow>> {
-    let rows: Vec<(Post, Option<String>, Option<String>)> = posts::table
-        .left_join(users::table.on(users::id.nullable().eq(posts::author_id)))
+    // The page's posts are found in the index `posts_in_thread` alone, so a
+    // later page skips index entries instead of reading every earlier post with
+    // its author; then only those posts are read.
+    let ids: Vec<i32> = posts::table
         .filter(posts::thread_id.eq(thread_id))
         .filter(posts::id.gt(first_id))
         .filter(posts::state.eq_any(states))
         .order(posts::id)
         .limit(POSTS_PER_PAGE)
         .offset((page.max(1) - 1) * POSTS_PER_PAGE)
-        .select((
-            Post::as_select(),
-            users::display_name.nullable(),
-            users::role.nullable(),
-        ))
+        .select(posts::id)
         .load(c)?;
-    with_counts(c, rows)
+    post_rows(c, &ids)
 }
 
 /// Posts with their authors and counts, by id, in id order.
