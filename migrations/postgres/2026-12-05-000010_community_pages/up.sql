@@ -8,3 +8,8 @@ CREATE INDEX threads_in_order ON threads (
 -- unread markers are read from this index alone. It covers posts_by_thread.
 CREATE INDEX posts_in_thread ON posts (thread_id, id, state);
 DROP INDEX posts_by_thread;
+
+-- A member's posts by thread: their own held or hidden posts on a thread's page.
+-- It covers posts_by_author.
+CREATE INDEX posts_by_author_in_thread ON posts (author_id, thread_id);
+DROP INDEX posts_by_author;
