@@ -318,6 +318,9 @@ impl Community {
         let Some(post) = store::post(c, post_id)? else {
             return Ok(());
         };
+        let Some(space) = store::space_by_id(c, thread.space_id)? else {
+            return Ok(());
+        };
         for follower in store::followers(c, thread.id)? {
             if follower.id == writer.id
                 || nudges::preference(c, follower.id)? == Some(Preference::None)
@@ -325,9 +328,6 @@ impl Community {
                 continue;
             }
             // A follower who may no longer read the space is not told.
-            let Some(space) = store::space_by_id(c, thread.space_id)? else {
-                continue;
-            };
             let standing = store::standing(c, Some(&follower), &space.kind(), Some(space.id))?;
             if !access(&space.kind(), &standing, now).read {
                 continue;

@@ -359,12 +359,10 @@ async fn render_space(
     page: i64,
     form: Value,
 ) -> AppResult<HttpResponse> {
-    let uid = who.user.id;
     let (space, view) = state
         .db(move |c| Ok((space_json(c, &at)?, views::space(c, &at, page)?)))
         .await?;
     let segment = space["segment"].as_str().unwrap_or_default().to_string();
-    let _ = uid;
     show(
         state,
         &who.viewer,
@@ -632,6 +630,7 @@ async fn render_thread(
     let (at, thread) = open_thread(state, &who.user, thread_id).await?;
     let uid = who.user.id;
     let moderating = at.moderating();
+    let now = state.clock.now();
     let (space, view, quoted, targets) = state
         .db(move |c| {
             let view = views::thread(c, &at, &thread, page)?;
@@ -645,7 +644,6 @@ async fn render_thread(
             // Where a moderator may move the thread: the other spaces they moderate.
             let mut targets = Vec::new();
             if moderating.is_some() {
-                let now = chrono::Utc::now().naive_utc();
                 for kind in store::candidate_spaces(c, at.user())? {
                     if kind == at.space().kind() {
                         continue;
@@ -1412,6 +1410,37 @@ async fn restrict(
     .await
 }
 
+/// A button of a space's settings page that undoes something for one member
+/// (lifts a restriction, ends an expert's invitation): the moderator's proof, one
+/// flow, then back with `notice`; 404 when there was nothing to undo.
+async fn settings_undo<F>(
+    state: &AppState,
+    who: &SignedIn,
+    segment: &str,
+    act: F,
+    notice: &str,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            &Community,
+            &flows::Moderating,
+            chrono::NaiveDateTime,
+        ) -> leerpad_app::FlowResult<bool>
+        + Send
+        + 'static,
+{
+    let at = open(state, &who.user, segment).await?;
+    let by = at.moderating().ok_or(AppError::NotFound)?;
+    let (community, now) = (state.community(), state.clock.now());
+    if !state.flow(move |c| act(c, &community, &by, now)).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(format!(
+        "/community/{segment}/restrictions?notice={notice}"
+    )))
+}
+
 #[post("/community/{space}/restrictions/{user}/lift")]
 async fn lift(
     state: web::Data<AppState>,
@@ -1420,18 +1449,10 @@ async fn lift(
     _form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     let (segment, member) = path.into_inner();
-    let at = open(&state, &who.user, &segment).await?;
-    let by = at.moderating().ok_or(AppError::NotFound)?;
-    let (community, now) = (state.community(), state.clock.now());
-    let lifted = state
-        .flow(move |c| community.lift(c, &by, member, now))
-        .await?;
-    if !lifted {
-        return Err(AppError::NotFound);
-    }
-    Ok(see_other(format!(
-        "/community/{segment}/restrictions?notice=lifted"
-    )))
+    let act = move |c: &mut DbConnection, community: &Community, by: &flows::Moderating, now| {
+        community.lift(c, by, member, now)
+    };
+    settings_undo(&state, &who, &segment, act, "lifted").await
 }
 
 #[derive(Deserialize)]
@@ -1472,18 +1493,10 @@ async fn remove_expert(
     _form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     let (segment, expert) = path.into_inner();
-    let at = open(&state, &who.user, &segment).await?;
-    let by = at.moderating().ok_or(AppError::NotFound)?;
-    let (community, now) = (state.community(), state.clock.now());
-    let removed = state
-        .flow(move |c| community.remove_expert(c, &by, expert, now))
-        .await?;
-    if !removed {
-        return Err(AppError::NotFound);
-    }
-    Ok(see_other(format!(
-        "/community/{segment}/restrictions?notice=expert-removed"
-    )))
+    let act = move |c: &mut DbConnection, community: &Community, by: &flows::Moderating, now| {
+        community.remove_expert(c, by, expert, now)
+    };
+    settings_undo(&state, &who, &segment, act, "expert-removed").await
 }
 
 #[derive(Deserialize)]
